@@ -1,0 +1,234 @@
+"""The backward pass: walk the graph in reverse topological order, applying the chain rule.
+
+Iterative (no recursion, so a chain of 10,000 ops is fine): first count, for every node, how
+many consumers will send it a gradient; then process nodes whose consumers are all done,
+summing what arrives (``grad = grad + g``, never in place), summing each gradient back to its
+input's shape, and freeing each node's saved tensors once used unless ``retain_graph``.
+"""
+from minidl.autograd import anomaly, grad_mode
+from minidl.autograd.function import Function
+from minidl.autograd.tensor import Tensor
+
+_FREED = ("Trying to backward through the graph a second time (or through a graph whose saved "
+          "tensors were freed by an earlier backward). Pass retain_graph=True to the first "
+          "backward() if you need to backpropagate through it again.")
+
+
+def backward(root, gradient=None, retain_graph=False, create_graph=False):
+    """``root.backward(gradient)``: accumulate into the ``.grad`` of every leaf it depends on."""
+    roots, grads = _prepare([root], None if gradient is None else [gradient], "backward")
+    run(roots, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    Args:
+        outputs: a Tensor or a sequence of Tensors to differentiate.
+        inputs: a Tensor or a sequence of Tensors (leaves or not) to differentiate against.
+        grad_outputs: d(loss)/d(outputs), one per output; may be omitted for scalar outputs.
+        create_graph: record the backward pass so that the result can be differentiated again.
+        retain_graph: keep the graph (defaults to ``create_graph``).
+        allow_unused: return None for an input the outputs do not depend on (else raise).
+
+    Returns:
+        A tuple of Tensors, one per input.
+
+    Example:
+        >>> import minidl as mdl
+        >>> x = mdl.tensor(2.0, requires_grad=True)
+        >>> (gx,) = mdl.autograd.grad(x ** 3, x, create_graph=True)
+        >>> (ggx,) = mdl.autograd.grad(gx, x)
+        >>> float(gx), float(ggx)
+        (12.0, 12.0)
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is not None:
+        grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
+    roots, grads = _prepare(outputs, grad_outputs, "grad")
+    capture = {}
+    for i, x in enumerate(inputs):
+        capture.setdefault(x.grad_fn if x.grad_fn is not None else x, []).append(i)
+    results = [None] * len(inputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run(roots, grads, retain_graph, create_graph, capture=capture, results=results)
+    for i, r in enumerate(results):
+        if r is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {inputs[i].shape}) was not used to compute "
+                               "the outputs; pass allow_unused=True to get None for it")
+    return tuple(results)
+
+
+def _prepare(outputs, grad_outputs, what):
+    if grad_outputs is not None and len(grad_outputs) != len(outputs):
+        raise ValueError(f"{what}: got {len(grad_outputs)} gradients for {len(outputs)} outputs")
+    roots, grads = [], []
+    for i, y in enumerate(outputs):
+        if not y.requires_grad:
+            raise RuntimeError(f"{what}: output {i} does not require grad and has no grad_fn "
+                               "(was it computed under no_grad, or from tensors without "
+                               "requires_grad=True?)")
+        g = None if grad_outputs is None else grad_outputs[i]
+        if g is None:
+            if y.size != 1:
+                raise RuntimeError(
+                    f"{what}: a gradient can be implied only for one-element outputs, but output "
+                    f"{i} has shape {y.shape}; pass gradient= (d loss / d output) of that shape")
+            g = Tensor._make(y.xp.ones_like(y.data), y._backend, False, None)
+        elif not isinstance(g, Tensor):
+            g = Tensor(g, dtype=y.dtype, device=y.device)
+        if g.shape != y.shape:
+            raise RuntimeError(f"{what}: gradient of shape {g.shape} given for output {i} of "
+                               f"shape {y.shape}")
+        if g._backend is not y._backend:
+            raise RuntimeError(f"{what}: gradient on device '{g.device}' for output {i} on "
+                               f"device '{y.device}'")
+        roots.append(y)
+        grads.append(g)
+    return roots, grads
+
+
+def _owner(array):
+    """The array that owns the memory (views share their owner)."""
+    base = getattr(array, "base", None)
+    return array if base is None else base
+
+
+def run(roots, root_grads, retain_graph, create_graph, capture=None, results=None):
+    """The engine proper. ``capture`` maps nodes/leaves to result slots (for ``grad``)."""
+    previous = grad_mode.state.enabled
+    grad_mode.state.enabled = create_graph
+    try:
+        _run(roots, root_grads, retain_graph, create_graph, capture, results)
+    finally:
+        grad_mode.state.enabled = previous
+
+
+def _run(roots, root_grads, retain_graph, create_graph, capture, results):
+    grads = {}            # node -> gradient of its output, summed over consumers
+    pending = {}          # node -> consumers not yet processed
+    handed_out = set()    # owners of arrays already given to a leaf (so they are not shared)
+    for g in root_grads:
+        handed_out.add(id(_owner(g.data)))
+
+    start = []
+    for y, g in zip(roots, root_grads):
+        node = y.grad_fn
+        if node is None:  # a leaf: the root is its own gradient's target
+            _deliver_leaf(y, g, capture, results, create_graph, handed_out)
+            continue
+        if node in grads:
+            grads[node] = grads[node] + g
+        else:
+            grads[node] = g
+            start.append(node)
+
+    # Count, for each node, how many edges point at it from the part of the graph we reach.
+    stack = list(dict.fromkeys(start))
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        parents = node.parents
+        if parents is None:
+            raise RuntimeError(_FREED)
+        for p in parents:
+            if p is not None and type(p) is not Tensor:
+                pending[p] = pending.get(p, 0) + 1
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+
+    ready = [node for node in dict.fromkeys(start) if pending.get(node, 0) == 0]
+    check = anomaly.state.enabled
+    while ready:
+        node = ready.pop()
+        gy = grads.pop(node, None)
+        parents = node.parents
+        if gy is not None:
+            if node.hooks:
+                for hook in node.hooks:
+                    replaced = hook(gy)
+                    if replaced is not None:
+                        gy = replaced
+            if node.retained is not None:
+                owner = node.retained()
+                if owner is not None:
+                    owner.grad = gy if owner.grad is None else owner.grad + gy
+            if capture is not None and node in capture:
+                for slot in capture[node]:
+                    results[slot] = gy if results[slot] is None else results[slot] + gy
+            gxs = node.backward(gy)
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
+            meta = node.input_meta
+            for i, (p, gx) in enumerate(zip(parents, gxs)):
+                if p is None or gx is None:
+                    continue
+                if type(gx) is not Tensor:
+                    gx = Tensor._make(gx, node_backend(gy), False, None)
+                shape, dtype = meta[i]
+                if gx.data.shape != shape:
+                    gx = _sum_to(gx, shape, node, i)
+                if gx.data.dtype != dtype:
+                    gx = gx.astype(dtype)
+                if check:
+                    anomaly.check_backward(node, i, gx)
+                if type(p) is Tensor:
+                    _deliver_leaf(p, gx, capture, results, create_graph, handed_out)
+                elif p in grads:
+                    grads[p] = grads[p] + gx
+                else:
+                    grads[p] = gx
+        for p in parents:
+            if p is not None and type(p) is not Tensor:
+                left = pending[p] - 1
+                pending[p] = left
+                if left == 0:
+                    ready.append(p)
+        if not retain_graph:
+            node.release()
+
+
+def node_backend(gy):
+    return gy._backend
+
+
+def _sum_to(gx, shape, node, i):
+    from minidl.autograd.ops import sum_to
+    try:
+        return sum_to(gx, shape)
+    except ValueError as exc:
+        raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
+                           f"{gx.shape} for input {i} of shape {shape}") from exc
+
+
+def _deliver_leaf(leaf, g, capture, results, create_graph, handed_out):
+    if capture is not None:
+        for slot in capture.get(leaf, ()):
+            results[slot] = g if results[slot] is None else results[slot] + g
+        return
+    if leaf._hooks:
+        for hook in leaf._hooks:
+            replaced = hook(g)
+            if replaced is not None:
+                g = replaced
+    if leaf.grad is None:
+        if not create_graph:
+            # The first gradient is taken as is (no copy) unless its memory is already some
+            # other leaf's gradient or the caller's: in-place updates of .grad (clipping) must
+            # not reach anything else.
+            owner = id(_owner(g.data))
+            if owner in handed_out or not getattr(g.data.flags, "writeable", True):
+                g = Tensor._make(g.data.copy(), g._backend, False, None)
+            else:
+                handed_out.add(owner)
+        leaf.grad = g
+    else:
+        leaf.grad = leaf.grad + g

@@ -1,0 +1,144 @@
+"""``Function``: one node of the graph. Forward on raw arrays, backward on Tensors.
+
+A subclass writes ``forward(self, *arrays)`` with ``self.xp`` (NumPy or CuPy), says what
+backward needs with ``save_inputs`` / ``save_outputs``, and writes ``backward(self, gy)``
+returning one gradient Tensor (or ``None``) per input, built from minidl ops so that it can
+itself be differentiated. Gradients are summed back to each input's shape by the engine.
+"""
+import weakref
+
+from minidl.autograd import anomaly, grad_mode
+from minidl.autograd.tensor import Tensor
+
+
+class Function:
+    """Base class of every differentiable op. Call ``SubClass.apply(*inputs, **params)``."""
+
+    __slots__ = ("xp", "parents", "input_meta", "hooks", "retained", "created_at",
+                 "_save_in", "_save_out", "_saved", "__weakref__", "__dict__")
+
+    def __init__(self):
+        self._save_in = None
+        self._save_out = False
+        self.hooks = None
+        self.retained = None
+        self.created_at = None
+
+    # -- what a subclass writes -------------------------------------------------------
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError
+
+    def save_inputs(self, *indices):
+        """Keep these inputs (by position) for backward."""
+        self._save_in = indices
+
+    def save_outputs(self, _index=0):
+        """Keep the output for backward (cheaper than recomputing it)."""
+        self._save_out = True
+
+    @property
+    def saved_tensors(self):
+        """The saved inputs, then the saved output, checked against in-place changes."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: its saved tensors were freed after the first backward(). "
+                "Pass retain_graph=True to the first backward() to backpropagate twice.")
+        out = []
+        for item in saved:
+            if type(item) is tuple:  # (tensor or output data, version, weakref to output or None)
+                value, version, ref = item
+                if ref is None:
+                    current = value._version
+                else:
+                    alive = ref()
+                    current = version if alive is None else alive._version
+                    value = Tensor._make(value, ref.backend, True, self)
+                if current != version:
+                    raise RuntimeError(
+                        f"{type(self).__name__}: a tensor of shape {tuple(value.shape)} that it saved "
+                        f"for backward was modified in place (version {version} -> {current}). "
+                        "Use an out-of-place operation (y = x + 1 instead of x += 1).")
+                out.append(value)
+            else:
+                out.append(item)
+        return tuple(out)
+
+    # -- the machinery ------------------------------------------------------------------
+    @property
+    def name(self):
+        return type(self).__name__
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run forward on the inputs' arrays and, in grad mode, record the node."""
+        fn = cls()
+        backend = None
+        arrays = []
+        needs_grad = False
+        for x in inputs:
+            if isinstance(x, Tensor):
+                if backend is None:
+                    backend = x._backend
+                elif x._backend is not backend:
+                    _device_mismatch(cls, inputs)
+                arrays.append(x.data)
+                needs_grad = needs_grad or x.requires_grad
+            else:
+                arrays.append(x)
+        if backend is None:
+            raise TypeError(f"{cls.__name__}: at least one input must be a Tensor")
+        fn.xp = backend.xp
+        y = fn.forward(*arrays, **params)
+        if needs_grad and grad_mode.state.enabled:
+            out = Tensor._make(y, backend, True, fn)
+            fn.parents = tuple(
+                (x.grad_fn or x) if isinstance(x, Tensor) and x.requires_grad else None
+                for x in inputs)
+            fn.input_meta = tuple(
+                (x.data.shape, x.data.dtype) if isinstance(x, Tensor) else None for x in inputs)
+            saved = []
+            if fn._save_in is not None:
+                for i in fn._save_in:
+                    x = inputs[i]
+                    saved.append((x, x._version, None) if isinstance(x, Tensor) else x)
+            if fn._save_out:
+                saved.append((y, 0, _OutputRef(out, backend)))
+            fn._saved = saved
+        else:
+            out = Tensor._make(y, backend, False, None)
+        if anomaly.state.enabled:
+            anomaly.check_forward(fn, out)
+        return out
+
+    def release(self):
+        """Free what backward needed: saved tensors and edges (after a backward pass)."""
+        self._saved = None
+        self.parents = None
+
+    def __repr__(self):
+        return f"<{type(self).__name__} node>"
+
+
+class _OutputRef:
+    """A weak reference to a node's own output (a strong one would make a reference cycle)."""
+
+    __slots__ = ("ref", "backend")
+
+    def __init__(self, out, backend):
+        self.ref = weakref.ref(out)
+        self.backend = backend
+
+    def __call__(self):
+        return self.ref()
+
+
+def _device_mismatch(cls, inputs):
+    devices = [x.device for x in inputs if isinstance(x, Tensor)]
+    shapes = [tuple(x.shape) for x in inputs if isinstance(x, Tensor)]
+    raise RuntimeError(
+        f"{cls.__name__}: expected all tensors on one device, got devices {devices} "
+        f"(shapes {shapes}). Move them with .to(device) first.")

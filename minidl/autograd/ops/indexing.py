@@ -1,0 +1,71 @@
+"""Indexing: ``x[index]`` with basic and integer-array indices; the gradient scatters back.
+
+Repeated integer indices read the same element several times, so their gradients add up
+(``np.add.at``), exactly as the chain rule says.
+"""
+from minidl.autograd.function import Function
+from minidl.autograd.tensor import Tensor
+
+
+def to_index(index):
+    """An index with Tensors replaced by their arrays (for the array module)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def _has_integer_array(index):
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if isinstance(item, list):
+            return True
+        dtype = getattr(item, "dtype", None)
+        if dtype is not None and dtype.kind in "iu" and getattr(item, "ndim", 0) > 0:
+            return True
+    return False
+
+
+def scatter_add(xp, target, index, values):
+    """target[index] += values, adding (not overwriting) where an index repeats."""
+    add_at = getattr(getattr(xp, "add", None), "at", None)
+    if add_at is not None:
+        add_at(target, index, values)
+    else:  # older CuPy
+        import cupyx
+        cupyx.scatter_add(target, index, values)
+
+
+class GetItem(Function):
+    """y = x[index];    gx = zeros like x, with gy added at index"""
+    def forward(self, x, index=None):
+        self.index = index
+        self.x_shape = x.shape
+        return x[index]
+
+    def backward(self, gy):
+        return GetItemGrad.apply(gy, index=self.index, shape=self.x_shape)
+
+
+class GetItemGrad(Function):
+    """y = zeros(shape) with x added at index;    gx = gy[index]"""
+    def forward(self, gy, index=None, shape=None):
+        self.index = index
+        gx = self.xp.zeros(shape, dtype=gy.dtype)
+        if _has_integer_array(index):
+            scatter_add(self.xp, gx, index, gy)
+        else:
+            gx[index] = gy
+        return gx
+
+    def backward(self, ggx):
+        return GetItem.apply(ggx, index=self.index)
+
+
+def getitem(x, index):
+    index = to_index(index)
+    try:
+        return GetItem.apply(x, index=index)
+    except IndexError as exc:
+        raise IndexError(f"getitem: {exc} (tensor of shape {x.shape})") from exc

@@ -1,0 +1,84 @@
+"""Matrix products: ``a @ b`` with NumPy's rules, and the fused dense layer ``x @ Wᵀ + b``."""
+from minidl.autograd.function import Function
+from minidl.autograd.ops.shape import expand_dims, squeeze, swapaxes
+
+
+def _mT(x):
+    """Swap the last two axes (the matrix transpose of a stack of matrices)."""
+    return swapaxes(x, -1, -2)
+
+
+class MatMul(Function):
+    """y = a @ b;    ga = gy @ bᵀ,   gb = aᵀ @ gy   (1-D operands as NumPy promotes them)"""
+    def forward(self, a, b):
+        self.save_inputs(0, 1)
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:
+            return gy * b, gy * a
+        if a.ndim == 1:  # (n,) @ (..., n, m) -> (..., m)
+            g = expand_dims(gy, -2)
+            return squeeze(g @ _mT(b), -2), expand_dims(a, -1) * g
+        if b.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+            g = expand_dims(gy, -1)
+            return g * b, squeeze(_mT(a) @ g, -1)
+        return gy @ _mT(b), _mT(a) @ gy
+
+
+class Linear(Function):
+    """y = x @ Wᵀ + b;    gx = gy @ W,   gW = gyᵀ @ x,   gb = Σ_batch gy   (one node)"""
+    def forward(self, x, weight, bias=None):
+        self.save_inputs(0, 1)
+        y = x @ weight.T
+        if bias is not None:
+            y += bias  # y is our own fresh array: adding in place saves a temporary
+        return y
+
+    def backward(self, gy):
+        x, weight = self.saved_tensors
+        parents = self.parents
+        gx = gy @ weight if parents[0] is not None else None
+        gw = gb = None
+        if parents[1] is not None or (len(parents) > 2 and parents[2] is not None):
+            g2 = gy if gy.ndim == 2 else gy.reshape((-1, gy.shape[-1]))
+            if parents[1] is not None:
+                x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
+                gw = _mT(g2) @ x2
+            if len(parents) > 2 and parents[2] is not None:
+                gb = g2.sum(axis=0)
+        return gx, gw, gb
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's broadcasting and 1-D rules."""
+    from minidl.autograd.ops.arithmetic import operand
+    a, b = operand(a), operand(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least one dimension, got shapes "
+                         f"{a.shape} and {b.shape} (use * for scalars)")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+                         f"{k_a} (last axis of a) != {k_b} ({'axis 0' if b.ndim == 1 else 'axis -2'} of b)")
+    try:
+        return MatMul.apply(a, b)
+    except ValueError as exc:
+        raise ValueError(f"matmul: batch shapes of {a.shape} and {b.shape} do not broadcast") from exc
+
+
+def linear(x, weight, bias=None):
+    """y = x @ weightᵀ + bias, one graph node (weight has shape (out_features, in_features))."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape "
+                         f"{weight.shape}: the last axis of the input must be {weight.shape[1]}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape "
+                         f"{weight.shape}; expected ({weight.shape[0]},)")
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)

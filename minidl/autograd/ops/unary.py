@@ -1,0 +1,245 @@
+"""Elementwise functions of one input (and the elementwise selections max/min/where)."""
+from minidl import dtypes
+from minidl.autograd.function import Function
+from minidl.autograd.ops.arithmetic import operand
+from minidl.autograd.tensor import Tensor
+
+
+def _const(like, array):
+    """A constant (no-grad) tensor on ``like``'s device."""
+    return Tensor._make(array, like._backend, False, None)
+
+
+class Exp(Function):
+    """y = exp(x);    gx = gy * y"""
+    def forward(self, x):
+        self.save_outputs()
+        return self.xp.exp(x)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * y
+
+
+class Log(Function):
+    """y = log(x);    gx = gy / x"""
+    def forward(self, x):
+        self.save_inputs(0)
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / x
+
+
+class Sqrt(Function):
+    """y = √x;    gx = gy / (2y)"""
+    def forward(self, x):
+        self.save_outputs()
+        return self.xp.sqrt(x)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy / (y * 2.0)
+
+
+class Abs(Function):
+    """y = |x|;    gx = gy * sign(x)   (0 at x = 0, as PyTorch)"""
+    def forward(self, x):
+        self.save_inputs(0)
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * _const(x, self.xp.sign(x.data))
+
+
+class Tanh(Function):
+    """y = tanh(x);    gx = gy * (1 − y²)"""
+    def forward(self, x):
+        self.save_outputs()
+        return self.xp.tanh(x)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (1.0 - y * y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(−x));    gx = gy * y * (1 − y)"""
+    def forward(self, x):
+        self.save_outputs()
+        xp = self.xp
+        # exp of a non-positive number never overflows: use e^x/(1+e^x) for x < 0
+        z = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (y * (1.0 - y))
+
+
+class ReLU(Function):
+    """y = max(x, 0);    gx = gy * [x > 0]"""
+    def forward(self, x):
+        self.save_outputs()
+        return self.xp.maximum(x, 0)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * _const(y, y.data > 0)
+
+
+class Clip(Function):
+    """y = min(max(x, lo), hi);    gx = gy * [lo ≤ x ≤ hi]"""
+    def forward(self, x, lo=None, hi=None):
+        self.save_inputs(0)
+        self.lo, self.hi = lo, hi
+        return self.xp.clip(x, lo, hi)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        inside = self.xp.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            inside &= x.data >= self.lo
+        if self.hi is not None:
+            inside &= x.data <= self.hi
+        return gy * _const(x, inside)
+
+
+class Maximum(Function):
+    """y = max(a, b);    ga = gy * ([a > b] + ½[a = b]),   gb = gy * ([b > a] + ½[a = b])"""
+    def forward(self, a, b):
+        self.save_inputs(0, 1)
+        return self.xp.maximum(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        return _split_ties(self.xp, gy, a, b, self.xp.greater)
+
+
+class Minimum(Function):
+    """y = min(a, b);    ga = gy * ([a < b] + ½[a = b]),   gb = gy * ([b < a] + ½[a = b])"""
+    def forward(self, a, b):
+        self.save_inputs(0, 1)
+        return self.xp.minimum(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        return _split_ties(self.xp, gy, a, b, self.xp.less)
+
+
+def _split_ties(xp, gy, a, b, wins):
+    """Gradient routing for max/min: to the winner, half each on a tie (as PyTorch)."""
+    da = a.data if isinstance(a, Tensor) else a
+    db = b.data if isinstance(b, Tensor) else b
+    dtype = gy.dtype
+    tie = (da == db) * 0.5
+    share_a = (wins(da, db) + tie).astype(dtype)
+    share_b = (wins(db, da) + tie).astype(dtype)
+    return gy * _const(gy, share_a), gy * _const(gy, share_b)
+
+
+class Where(Function):
+    """y = where(c, a, b);    ga = gy * [c],   gb = gy * [¬c]"""
+    def forward(self, a, b, condition=None):
+        self.condition = condition
+        return self.xp.where(condition, a, b)
+
+    def backward(self, gy):
+        c = _const(gy, self.condition)
+        zero = _const(gy, self.xp.zeros((), dtype=gy.dtype))
+        return where(c, gy, zero), where(c, zero, gy)
+
+
+class Cast(Function):
+    """y = x as another dtype;    gx = gy as x's dtype"""
+    def forward(self, x, dtype=None):
+        self.source = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, gy):
+        return gy.astype(self.source)
+
+
+class ToDevice(Function):
+    """y = x copied to another device;    gx = gy copied back"""
+    def forward(self, x, source=None, target=None):
+        self.source = source
+        array = x if source.name == "cpu" else source.to_numpy(x)
+        return target.from_numpy(array)
+
+    def backward(self, gy):
+        return to_device(gy, self.source)
+
+
+def exp(x):
+    """Elementwise e**x."""
+    return Exp.apply(x)
+
+
+def log(x):
+    """Elementwise natural logarithm."""
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):
+    return Abs.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def sigmoid(x):
+    return Sigmoid.apply(x)
+
+
+def relu(x):
+    return ReLU.apply(x)
+
+
+def clip(x, min=None, max=None):
+    """Clamp to [min, max] (either may be None). The gradient is 1 inside, 0 outside."""
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return Clip.apply(x, lo=operand(min), hi=operand(max))
+
+
+def maximum(a, b):
+    return Maximum.apply(operand(a), operand(b))
+
+
+def minimum(a, b):
+    return Minimum.apply(operand(a), operand(b))
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` holds, else ``b`` (condition carries no gradient)."""
+    a, b = operand(a), operand(b)
+    like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else condition
+    if not isinstance(like, Tensor):
+        raise TypeError("where: at least one of condition, a, b must be a Tensor")
+    cond = condition.data if isinstance(condition, Tensor) else like.xp.asarray(condition)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor._make(like.xp.asarray(a), like._backend, False, None)
+    return Where.apply(a, b, condition=cond)
+
+
+def astype(x, dtype):
+    dtype = dtypes.as_dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    if x.requires_grad and dtype.kind not in "fc":
+        return Tensor._make(x.data.astype(dtype), x._backend, False, None)
+    return Cast.apply(x, dtype=dtype)
+
+
+def to_device(x, backend):
+    y = ToDevice.apply(x, source=x._backend, target=backend)
+    y._backend = backend  # the op ran on x's device; its output lives on the target
+    return y

@@ -1,0 +1,104 @@
+"""Backends: one switch routes every array op to NumPy (``'cpu'``) or CuPy (``'cuda'``).
+
+Op code never imports NumPy for array work; it asks for the array module ``xp`` of its
+inputs' device. Each tensor has a device name; each name maps to one :class:`Backend`.
+"""
+import os
+
+import numpy as np
+
+from minidl.backends.device import Backend, cupy_backend, numpy_backend
+
+_backends = {"cpu": numpy_backend()}
+_factories = {"cuda": cupy_backend}
+_default_device = None
+
+
+def register(backend):
+    """Add a backend (the test suite registers a strict one this way)."""
+    _backends[backend.name] = backend
+    return backend
+
+
+def unregister(name):
+    """Remove a backend added with :func:`register`."""
+    if name == "cpu":
+        raise ValueError("the 'cpu' backend cannot be removed")
+    _backends.pop(name, None)
+
+
+def get_backend(device):
+    """The :class:`Backend` for a device name such as ``'cpu'`` or ``'cuda'``.
+
+    Raises:
+        RuntimeError: the device needs software or hardware that is missing (the message
+            says what and how to install it).
+        ValueError: the name is not a device at all.
+    """
+    if isinstance(device, Backend):
+        return device
+    if device is None:
+        return _backends[default_device()]
+    name = str(device)
+    if name.startswith("cuda:"):
+        name = "cuda"
+    backend = _backends.get(name)
+    if backend is None:
+        factory = _factories.get(name)
+        if factory is None:
+            known = sorted(set(_backends) | set(_factories))
+            raise ValueError(f"unknown device {device!r}; known devices: {known}")
+        backend = _backends[name] = factory()
+    return backend
+
+
+def available():
+    """Names of the devices that can run here, e.g. ``['cpu']`` or ``['cpu', 'cuda']``."""
+    names = [name for name in _backends]
+    for name, factory in _factories.items():
+        if name not in names:
+            try:
+                _backends[name] = factory()
+                names.append(name)
+            except RuntimeError:
+                pass
+    return names
+
+
+def default_device():
+    """The device new tensors go to: ``set_default_device``, else ``$MINIDL_DEVICE``, else cpu."""
+    return _default_device or os.environ.get("MINIDL_DEVICE") or "cpu"
+
+
+def set_default_device(name):
+    """Make ``name`` the device of tensors created without an explicit ``device``."""
+    global _default_device
+    if name is not None:
+        get_backend(name)  # fail now, with the helpful message, not at the first tensor
+    _default_device = None if name is None else get_backend(name).name
+
+
+def backend_of_array(array):
+    """The backend an array belongs to (NumPy for Python scalars and NumPy arrays)."""
+    for backend in _backends.values():
+        if isinstance(array, backend.array_types):
+            return backend
+    return _backends["cpu"]
+
+
+def get_array_module(x):
+    """The array module (``numpy`` or ``cupy``...) for a Tensor or an array.
+
+    Example:
+        >>> import minidl as mdl
+        >>> get_array_module(mdl.tensor([1.0])).__name__
+        'numpy'
+    """
+    device = getattr(x, "device", None)
+    if isinstance(device, str) and device in _backends and hasattr(x, "grad_fn"):
+        return _backends[device].xp
+    return backend_of_array(x).xp
+
+
+__all__ = ["Backend", "available", "get_array_module", "get_backend", "register", "unregister",
+           "set_default_device", "default_device", "backend_of_array", "np"]

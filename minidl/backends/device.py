@@ -1,0 +1,62 @@
+"""A backend is one kind of device: an array module (``xp``) and the ways on and off it."""
+import numpy as np
+
+
+class Backend:
+    """A device kind: its name, its array module and how arrays cross to and from NumPy.
+
+    Args:
+        name: the device name tensors report (``'cpu'``, ``'cuda'``, ...).
+        xp: the array module (NumPy, CuPy, or anything with NumPy's API).
+        array_types: the array classes that belong to this backend.
+        from_numpy: ``f(np.ndarray) -> device array``.
+        to_numpy: ``f(device array) -> np.ndarray`` (a copy off the device).
+        make_rng: ``f(seed) -> generator`` with NumPy's ``Generator`` methods
+            (``random``, ``standard_normal``, ``permutation``...), on the device.
+    """
+
+    def __init__(self, name, xp, array_types, from_numpy, to_numpy, make_rng):
+        self.name = name
+        self.xp = xp
+        self.array_types = tuple(array_types)
+        self.from_numpy = from_numpy
+        self.to_numpy = to_numpy
+        self._make_rng = make_rng
+        self._rng = None
+
+    def rng(self):
+        """The backend's random generator, seeded by ``minidl.manual_seed``."""
+        if self._rng is None:
+            from minidl.random import current_seed
+            self._rng = self._make_rng(current_seed())
+        return self._rng
+
+    def seed(self, seed):
+        self._rng = self._make_rng(seed)
+
+    def __repr__(self):
+        return f"Backend({self.name!r})"
+
+
+def numpy_backend():
+    return Backend("cpu", np, (np.ndarray, np.generic), np.asarray, np.asarray, np.random.default_rng)
+
+
+def cupy_backend():
+    """The CUDA backend; raises ``RuntimeError`` saying what is missing when it cannot run."""
+    try:
+        import cupy
+    except ImportError as exc:
+        raise RuntimeError(
+            "minidl: device 'cuda' needs CuPy, which is not installed. "
+            "Install it with `pip install minidl[gpu]` (or the CuPy wheel for your CUDA version, "
+            "e.g. `pip install cupy-cuda12x`).") from exc
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:  # CUDA driver missing or broken
+        raise RuntimeError(f"minidl: CuPy is installed but cannot reach a CUDA GPU ({exc}). "
+                           "Check the NVIDIA driver, or use device='cpu'.") from exc
+    if count == 0:
+        raise RuntimeError("minidl: CuPy is installed but found no CUDA GPU; use device='cpu'.")
+    return Backend("cuda", cupy, (cupy.ndarray,), cupy.asarray, cupy.asnumpy,
+                   lambda seed: cupy.random.default_rng(seed))

@@ -48,3 +48,27 @@ mean = _ops.mean
 var = _ops.var
 max = _ops.max
 min = _ops.min
+
+# Subpackages and names that live in modules with heavier imports are loaded on first use.
+_LAZY = {
+    "nn": ("minidl.nn", None),
+    "optim": ("minidl.optim", None),
+    "data": ("minidl.data", None),
+    "estimators": ("minidl.estimators", None),
+    "teaching": ("minidl.teaching", None),
+    "Trainer": ("minidl.training", "Trainer"),
+    "History": ("minidl.training", "History"),
+    "save": ("minidl.serialization", "save"),
+    "load": ("minidl.serialization", "load"),
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'minidl' has no attribute {name!r}")
+    import importlib
+    module_name, attr = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value

@@ -10,18 +10,21 @@ def _escape(text):
     return str(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def to_dot(tensor, names=None, title=None):
+def to_dot(tensor, names=None, title=None, notes=None):
     """Graphviz DOT text of the graph that made ``tensor``.
 
-    Op nodes are boxes (``Linear``, ``ReLU``...); leaves are ellipses labelled with shape, dtype
-    and, when they require grad, their gradient norm if ``.grad`` is set. Edges carry the shape
-    and dtype flowing along them. The graph must not have been freed by ``backward()``
-    (use ``retain_graph=True`` to draw it after backward).
+    Op nodes are boxes (``Linear``, ``ReLU``...) labelled with the shape and dtype of their
+    output; leaves are ellipses labelled with shape, dtype and, when they require grad, their
+    gradient norm if ``.grad`` is set. Edges carry the shape and dtype flowing along them. The
+    graph must not have been freed by ``backward()`` (use ``retain_graph=True`` to draw it after
+    backward; ``minidl.teaching.draw_backward`` does that and adds each node's gradient norms).
 
     Args:
         tensor: the output tensor.
         names: optional ``{name: tensor}`` (e.g. ``dict(model.named_parameters())``) for labels.
         title: optional graph label.
+        notes: optional ``{node: [extra label lines]}`` for op nodes (``Function`` objects),
+            e.g. the gradient norms recorded by ``minidl.teaching.trace_backward``.
 
     Example:
         >>> import minidl as mdl
@@ -36,6 +39,8 @@ def to_dot(tensor, names=None, title=None):
     if title:
         lines.append(f'  label="{_escape(title)}"; labelloc=t;')
     ids = {}
+    notes = {id(node): lines_ for node, lines_ in (notes or {}).items()}
+    out_meta = {}   # id(op node) -> (shape, dtype) of its output, known from its consumer
 
     def node_id(obj):
         if id(obj) not in ids:
@@ -62,11 +67,16 @@ def to_dot(tensor, names=None, title=None):
         lines.append("}")
         return "\n".join(lines) + "\n"
     lines.append(f"  {node_id(root)} -> {out_id};")
+    out_meta[id(root)] = (tensor.shape, tensor.dtype)
     stack, seen = [root], {id(root)}
     while stack:
         fn = stack.pop()
-        grad = "needs grad" if fn.parents is not None else "graph freed"
-        lines.append(f'  {node_id(fn)} [label="{type(fn).__name__}\\n{grad}", shape=box, '
+        shape, dtype = out_meta[id(fn)]
+        parts = [type(fn).__name__, f"{_fmt_shape(shape)} {dtype}"]
+        parts.append("needs grad" if fn.parents is not None else "graph freed")
+        parts.extend(notes.get(id(fn), ()))
+        label = "\\n".join(_escape(p) for p in parts)
+        lines.append(f'  {node_id(fn)} [label="{label}", shape=box, '
                      'style=filled, fillcolor="#cfe2f3"];')
         if fn.parents is None:
             continue
@@ -82,6 +92,7 @@ def to_dot(tensor, names=None, title=None):
                                  'shape=ellipse, style=filled, fillcolor="#fff2cc"];')
             elif id(parent) not in seen:
                 seen.add(id(parent))
+                out_meta[id(parent)] = (tuple(shape), dtype)
                 stack.append(parent)
             lines.append(f"  {node_id(parent)} -> {node_id(fn)} {edge};")
     lines.append("}")

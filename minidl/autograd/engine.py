@@ -9,6 +9,11 @@ from minidl.autograd import anomaly, grad_mode
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 
+# Backward observers (``minidl.teaching.trace_backward`` adds one): each is called as
+# ``observer(node, gy, gxs)`` right after ``node.backward(gy)``, before the graph is freed.
+# Checked once per backward pass, so an empty list costs nothing per node.
+observers = []
+
 _FREED = ("Trying to backward through the graph a second time (or through a graph whose saved "
           "tensors were freed by an earlier backward). Pass retain_graph=True to the first "
           "backward() if you need to backpropagate through it again.")
@@ -130,6 +135,12 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
             grads[node] = g
             start.append(node)
 
+    # grad() runs only the nodes that lead to its inputs (and frees nothing beyond them).
+    needed = reach = None
+    if capture is not None:
+        needed, reach = _needed(start, capture)
+        start = [node for node in start if node in reach]
+
     # Count, for each node, how many edges point at it from the part of the graph we reach.
     stack = list(dict.fromkeys(start))
     seen = set(stack)
@@ -139,14 +150,16 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
         if parents is None:
             raise RuntimeError(_FREED)
         for p in parents:
-            if p is not None and type(p) is not Tensor:
-                pending[p] = pending.get(p, 0) + 1
+            if p is not None and not isinstance(p, Tensor) and (reach is None or p in reach):
+                pending[p] = pending.get(p, 0) + 1  # a node (leaves may be Parameters)
                 if p not in seen:
                     seen.add(p)
                     stack.append(p)
 
     ready = [node for node in dict.fromkeys(start) if pending.get(node, 0) == 0]
     check = anomaly.state.enabled
+    watch = tuple(observers) if observers else None
+    leaf_grads = {}       # id(leaf) -> (leaf, gradient summed over its consumers)
     while ready:
         node = ready.pop()
         gy = grads.pop(node, None)
@@ -164,9 +177,14 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
             if capture is not None and node in capture:
                 for slot in capture[node]:
                     results[slot] = gy if results[slot] is None else results[slot] + gy
+                if node not in needed:  # grad() wants this node's gradient, nothing beyond it
+                    continue
             gxs = node.backward(gy)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
+            if watch is not None:
+                for observer in watch:
+                    observer(node, gy, gxs)
             meta = node.input_meta
             for i, (p, gx) in enumerate(zip(parents, gxs)):
                 if p is None or gx is None:
@@ -180,20 +198,45 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
                     gx = gx.astype(dtype)
                 if check:
                     anomaly.check_backward(node, i, gx)
-                if type(p) is Tensor:
-                    _deliver_leaf(p, gx, capture, results, create_graph, handed_out)
+                if isinstance(p, Tensor):  # a leaf: sum what arrives, deliver once at the end
+                    got = leaf_grads.get(id(p))
+                    leaf_grads[id(p)] = (p, gx) if got is None else (p, got[1] + gx)
                 elif p in grads:
                     grads[p] = grads[p] + gx
                 else:
                     grads[p] = gx
         for p in parents:
-            if p is not None and type(p) is not Tensor:
-                left = pending[p] - 1
+            if p is not None and not isinstance(p, Tensor) and (reach is None or p in reach):
+                left = pending[p] - 1  # a node (leaves may be Parameters)
                 pending[p] = left
                 if left == 0:
                     ready.append(p)
         if not retain_graph:
             node.release()
+    # Leaf hooks see the total gradient once, as PyTorch's do, not each contribution.
+    for leaf, g in leaf_grads.values():
+        _deliver_leaf(leaf, g, capture, results, create_graph, handed_out)
+
+
+def _needed(start, capture):
+    """For ``grad``: the nodes whose backward leads to a captured node or leaf (``needed``),
+    and those plus the captured nodes (``reach``). Post-order, iterative."""
+    needed, visited = set(), set()
+    stack = [(node, False) for node in start]
+    while stack:
+        node, parents_done = stack.pop()
+        parents = node.parents
+        if parents is None:
+            raise RuntimeError(_FREED)
+        if parents_done:
+            if any(p is not None and (p in capture or p in needed) for p in parents):
+                needed.add(node)
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            stack.extend((p, False) for p in parents
+                         if p is not None and not isinstance(p, Tensor) and p not in visited)
+    return needed, needed | {node for node in visited if node in capture}
 
 
 def node_backend(gy):

@@ -70,8 +70,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
                       retain_graph=True, allow_unused=True)
             for k, g in enumerate(gs):
                 analytic[k][j] = None if g is None else g.data.reshape(-1)
-    # Numerical Jacobian, one input element at a time.
-    with grad_mode.no_grad():
+    # Numerical Jacobian, one input element at a time (grad mode stays on, so that fn may
+    # itself differentiate: gradcheck of a gradient checks second derivatives).
+    with grad_mode.enable_grad():
         for k, i in enumerate(checked):
             x = xs[i]
             flat = x.data.reshape(-1)

@@ -38,7 +38,10 @@ def get_backend(device):
     if isinstance(device, Backend):
         return device
     if device is None:
-        return _backends[default_device()]
+        device = default_device()
+        backend = _backends.get(device)
+        if backend is not None:
+            return backend  # the common case, kept fast
     name = str(device)
     if name.startswith("cuda:"):
         name = "cuda"
@@ -47,7 +50,8 @@ def get_backend(device):
         factory = _factories.get(name)
         if factory is None:
             known = sorted(set(_backends) | set(_factories))
-            raise ValueError(f"unknown device {device!r}; known devices: {known}")
+            source = " (from $MINIDL_DEVICE)" if name == os.environ.get("MINIDL_DEVICE") else ""
+            raise ValueError(f"unknown device {device!r}{source}; known devices: {known}")
         backend = _backends[name] = factory()
     return backend
 

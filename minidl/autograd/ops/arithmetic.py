@@ -5,6 +5,7 @@ is, so it never widens a tensor's dtype (``float32_tensor * 0.5`` stays float32)
 scalars are turned into Python ones for the same reason. Broadcast gradients are summed back
 to each input's shape by the engine.
 """
+import math
 import numbers
 
 import numpy as np
@@ -81,14 +82,21 @@ class Pow(Function):
         return a ** b
 
     def backward(self, gy):
+        from minidl.autograd.ops.unary import log, where
         a, b = self.saved_tensors
-        ga = gy * b * a ** (b - 1) if _needs(self, 0) else None
-        gb = None
+        ga = gb = None
+        if _needs(self, 0):
+            # b = 0 gives 0 * a**-1, nan at a = 0; PyTorch's gradient there is 0, and so is ours
+            if isinstance(b, Tensor):
+                ga = where(b == 0, 0.0, gy * b * a ** (b - 1))
+            else:
+                ga = gy * b * a ** (b - 1) if b != 0 else gy * 0.0
         if _needs(self, 1):
-            from minidl.autograd.ops.unary import log, where
             # d/db a**b = a**b log a; PyTorch takes 0 where a == 0 (and b >= 0) to avoid nan
-            safe_a = where(a == 0, 1.0, a)
-            gb = gy * a ** b * log(safe_a)
+            if isinstance(a, Tensor):
+                gb = gy * a ** b * log(where(a == 0, 1.0, a))
+            else:  # a Python number: log a is a constant
+                gb = gy * a ** b * (math.log(a) if a > 0 else 0.0 if a == 0 else math.nan)
         return ga, gb
 
 
@@ -97,19 +105,35 @@ def _needs(node, i):
 
 
 def add(a, b):
-    return Add.apply(operand(a), operand(b))
+    a, b = operand(a), operand(b)
+    try:
+        return Add.apply(a, b)
+    except ValueError as exc:
+        raise broadcast_error("add", a, b) from exc
 
 
 def sub(a, b):
-    return Sub.apply(operand(a), operand(b))
+    a, b = operand(a), operand(b)
+    try:
+        return Sub.apply(a, b)
+    except ValueError as exc:
+        raise broadcast_error("sub", a, b) from exc
 
 
 def mul(a, b):
-    return Mul.apply(operand(a), operand(b))
+    a, b = operand(a), operand(b)
+    try:
+        return Mul.apply(a, b)
+    except ValueError as exc:
+        raise broadcast_error("mul", a, b) from exc
 
 
 def div(a, b):
-    return Div.apply(operand(a), operand(b))
+    a, b = operand(a), operand(b)
+    try:
+        return Div.apply(a, b)
+    except ValueError as exc:
+        raise broadcast_error("div", a, b) from exc
 
 
 def neg(x):
@@ -121,7 +145,16 @@ def pow(a, b):
     if isinstance(b, numbers.Number) and isinstance(a, Tensor) and a.dtype.kind in "iu" \
             and isinstance(b, int) and b < 0:
         raise ValueError("pow: integer tensors cannot be raised to negative integer powers")
-    return Pow.apply(a, b)
+    try:
+        return Pow.apply(a, b)
+    except ValueError as exc:
+        raise broadcast_error("pow", a, b) from exc
+
+
+def broadcast_error(op, *operands):
+    """The error for operands whose shapes do not broadcast, naming the op and the shapes."""
+    shapes = " and ".join(str(getattr(x, "shape", ())) for x in operands)
+    return ValueError(f"{op}: operands of shapes {shapes} cannot be broadcast together")
 
 
 _COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
@@ -136,4 +169,7 @@ def compare(a, b, name):
     xb = b.data if isinstance(b, Tensor) else b
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._backend is not b._backend:
         raise RuntimeError(f"{name}: tensors on devices '{a.device}' and '{b.device}'")
-    return Tensor._make(getattr(t.xp, name)(xa, xb), t._backend, False, None)
+    try:
+        return Tensor._make(getattr(t.xp, name)(xa, xb), t._backend, False, None)
+    except ValueError as exc:
+        raise broadcast_error(name, a, b) from exc

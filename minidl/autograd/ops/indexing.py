@@ -3,6 +3,8 @@
 Repeated integer indices read the same element several times, so their gradients add up
 (``np.add.at``), exactly as the chain rule says.
 """
+import numpy as np
+
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 
@@ -63,8 +65,18 @@ class GetItemGrad(Function):
         return GetItem.apply(ggx, index=self.index)
 
 
+def _on_device(index, x):
+    """Index arrays given as lists or host (NumPy) arrays, moved to x's device (CuPy needs it)."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(i, (list, np.ndarray)) and not isinstance(i, x._backend.array_types)
+               for i in items):
+        return index
+    moved = tuple(x.xp.asarray(i) if isinstance(i, (list, np.ndarray)) else i for i in items)
+    return moved if isinstance(index, tuple) else moved[0]
+
+
 def getitem(x, index):
-    index = to_index(index)
+    index = _on_device(to_index(index), x)
     try:
         return GetItem.apply(x, index=index)
     except IndexError as exc:

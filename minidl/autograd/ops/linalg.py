@@ -1,6 +1,8 @@
 """Matrix products: ``a @ b`` with NumPy's rules, and the fused dense layer ``x @ Wᵀ + b``."""
+from minidl.autograd import grad_mode
 from minidl.autograd.function import Function
 from minidl.autograd.ops.shape import expand_dims, squeeze, swapaxes
+from minidl.autograd.tensor import Tensor
 
 
 def _mT(x):
@@ -39,16 +41,37 @@ class Linear(Function):
     def backward(self, gy):
         x, weight = self.saved_tensors
         parents = self.parents
-        gx = gy @ weight if parents[0] is not None else None
+        need_x, need_w = parents[0] is not None, parents[1] is not None
+        need_b = len(parents) > 2 and parents[2] is not None
+        if not grad_mode.state.enabled:
+            # Not recorded (no create_graph): the same three formulas straight on the arrays,
+            # which spares the four graph-free nodes the Tensor version would make.
+            return _linear_grads(gy.data, x.data, weight.data, need_x, need_w, need_b,
+                                 gy._backend)
+        gx = gy @ weight if need_x else None
         gw = gb = None
-        if parents[1] is not None or (len(parents) > 2 and parents[2] is not None):
+        if need_w or need_b:
             g2 = gy if gy.ndim == 2 else gy.reshape((-1, gy.shape[-1]))
-            if parents[1] is not None:
+            if need_w:
                 x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
                 gw = _mT(g2) @ x2
-            if len(parents) > 2 and parents[2] is not None:
+            if need_b:
                 gb = g2.sum(axis=0)
         return gx, gw, gb
+
+
+def _linear_grads(gy, x, weight, need_x, need_w, need_b, backend):
+    """``Linear.backward`` on arrays: gx = gy @ W,  gW = gyᵀ @ x,  gb = Σ_batch gy."""
+    gx = gw = gb = None
+    if need_x:
+        gx = Tensor._make(gy @ weight, backend, False, None)
+    g2 = gy if gy.ndim == 2 else gy.reshape((-1, gy.shape[-1]))
+    if need_w:
+        x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
+        gw = Tensor._make(g2.T @ x2, backend, False, None)
+    if need_b:
+        gb = Tensor._make(g2.sum(axis=0), backend, False, None)
+    return gx, gw, gb
 
 
 def matmul(a, b):

@@ -1,5 +1,4 @@
 """Reductions (sum, mean, var, max, min, logsumexp) and the broadcast pair sum_to/broadcast_to."""
-import builtins
 
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
@@ -12,9 +11,9 @@ def normalize_axis(axis, ndim, op):
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = []
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
+        if not -ndim <= a < ndim:  # a 0-d tensor has no axis at all, as in NumPy
             raise ValueError(f"{op}: axis {a} is out of bounds for a tensor of {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+        out.append(a % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")
     return tuple(out)
@@ -135,8 +134,12 @@ def logsumexp(x, axis=None, keepdims=False):
     """y = m + log Σ exp(x − m), m = max x (held constant: it cancels in the gradient)."""
     from minidl.autograd.ops.unary import exp, log
     axes = normalize_axis(axis, x.ndim, "logsumexp")
-    m = x.data.max(axis=axes, keepdims=True)
-    m = Tensor._make(x.xp.where(x.xp.isfinite(m), m, 0), x._backend, False, None)
+    if x.size == 0:  # no max to take; the sum of no terms is 0 and its log -inf
+        m = x.xp.zeros(_keepdims_shape(x.shape, axes), dtype=x.dtype)
+    else:
+        m = x.data.max(axis=axes, keepdims=True)
+        m = x.xp.where(x.xp.isfinite(m), m, 0)
+    m = Tensor._make(m, x._backend, False, None)
     y = log(sum(exp(x - m), axes, keepdims=True)) + m
     return y if keepdims else y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
 

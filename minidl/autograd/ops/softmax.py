@@ -13,6 +13,8 @@ class Softmax(Function):
         self.save_outputs()
         self.axis = axis
         xp = self.xp
+        if x.size == 0:  # nothing to normalise (and no max to subtract)
+            return xp.empty_like(x)
         # subtract the row max so exp cannot overflow
         z = xp.exp(x - x.max(axis=axis, keepdims=True))
         z /= z.sum(axis=axis, keepdims=True)
@@ -29,6 +31,8 @@ class LogSoftmax(Function):
         self.save_outputs()
         self.axis = axis
         xp = self.xp
+        if x.size == 0:  # nothing to normalise (and no max to subtract)
+            return xp.empty_like(x)
         shifted = x - x.max(axis=axis, keepdims=True)
         shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         return shifted

@@ -1,7 +1,8 @@
 """Elementwise functions of one input (and the elementwise selections max/min/where)."""
 from minidl import dtypes
+from minidl.autograd import grad_mode
 from minidl.autograd.function import Function
-from minidl.autograd.ops.arithmetic import operand
+from minidl.autograd.ops.arithmetic import broadcast_error, operand
 from minidl.autograd.tensor import Tensor
 
 
@@ -87,6 +88,8 @@ class ReLU(Function):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
+        if not grad_mode.state.enabled:  # not recorded: one multiply on the arrays, no node
+            return _const(gy, gy.data * (y.data > 0))
         return gy * _const(y, y.data > 0)
 
 
@@ -204,18 +207,42 @@ def relu(x):
 
 
 def clip(x, min=None, max=None):
-    """Clamp to [min, max] (either may be None). The gradient is 1 inside, 0 outside."""
+    """Clamp to [min, max] (either may be None). The gradient is 1 inside, 0 outside.
+
+    The bounds are constants (numbers, or tensors/arrays that broadcast against ``x``).
+    """
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
-    return Clip.apply(x, lo=operand(min), hi=operand(max))
+    return Clip.apply(x, lo=_bound(x, min), hi=_bound(x, max))
+
+
+def _bound(x, value):
+    """A clip bound as the array module wants it: None, a Python number or an array on x's device."""
+    if value is None:
+        return None
+    value = operand(value)
+    if isinstance(value, Tensor):
+        if value._backend is not x._backend:
+            raise RuntimeError(f"clip: bound on device '{value.device}' for a tensor on device "
+                               f"'{x.device}'")
+        return value.data
+    return value
 
 
 def maximum(a, b):
-    return Maximum.apply(operand(a), operand(b))
+    a, b = operand(a), operand(b)
+    try:
+        return Maximum.apply(a, b)
+    except ValueError as exc:
+        raise broadcast_error("maximum", a, b) from exc
 
 
 def minimum(a, b):
-    return Minimum.apply(operand(a), operand(b))
+    a, b = operand(a), operand(b)
+    try:
+        return Minimum.apply(a, b)
+    except ValueError as exc:
+        raise broadcast_error("minimum", a, b) from exc
 
 
 def where(condition, a, b):
@@ -227,7 +254,10 @@ def where(condition, a, b):
     cond = condition.data if isinstance(condition, Tensor) else like.xp.asarray(condition)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor._make(like.xp.asarray(a), like._backend, False, None)
-    return Where.apply(a, b, condition=cond)
+    try:
+        return Where.apply(a, b, condition=cond)
+    except ValueError as exc:
+        raise broadcast_error("where", cond, a, b) from exc
 
 
 def astype(x, dtype):

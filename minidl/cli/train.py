@@ -1,0 +1,408 @@
+"""``python -m minidl train``: train an MLP on MNIST (or Fashion-MNIST) end to end.
+
+Loads the IDX files (downloading them if needed), holds out a validation split of the training
+set for per-epoch validation, trains with a progress bar, evaluates once on the test set, and
+writes to ``--out``: ``checkpoint.npz`` (after every epoch: model, optimizer, scheduler,
+history, RNG; ``--resume`` continues from it exactly), ``metrics.json``, and ``curves.png``
+(loss and accuracy per epoch, when matplotlib is installed).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from minidl.training.callbacks import Callback
+
+DEFAULTS = {
+    "dataset": "mnist",
+    "hidden": "256,128",
+    "activation": "relu",
+    "dropout": 0.1,
+    "batchnorm": False,
+    "optimizer": "adam",
+    "lr": None,  # the optimizer's own default (LEARNING_RATES)
+    "weight_decay": 0.0,
+    "schedule": "cosine",
+    "epochs": 10,
+    "batch_size": 128,
+    "val_split": 0.1,
+    "limit": None,
+    "seed": 0,
+}
+# options that may differ from the checkpoint's when resuming
+RESUMABLE = {"epochs"}
+
+# learning rate when --lr is not given
+LEARNING_RATES = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, "adamw": 1e-3,
+                  "rmsprop": 1e-3, "adagrad": 1e-2, "adadelta": 1.0, "adamax": 2e-3,
+                  "nadam": 2e-3, "radam": 1e-3}
+SCHEDULES = ("none", "step", "cosine", "onecycle", "exponential", "plateau")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "identity")
+CHECKPOINT = "checkpoint.npz"
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "train", help="train an MLP on MNIST end to end",
+        description="Train a multi-layer perceptron on MNIST (or Fashion-MNIST): per-epoch "
+                    "loss/accuracy on a held-out validation split, then the test accuracy. "
+                    "Writes checkpoint.npz, metrics.json and curves.png to --out.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    d = DEFAULTS
+    p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None,
+                   help=f"dataset (default {d['dataset']})")
+    p.add_argument("--data", metavar="DIR", default=None,
+                   help="data root holding mnist/ or fashion-mnist/ (default: $MINIDL_DATA, "
+                        "else ~/.cache/minidl; missing files are downloaded there)")
+    p.add_argument("--hidden", default=None,
+                   help=f"hidden layer sizes, comma-separated, '' for none "
+                        f"(default {d['hidden']})")
+    p.add_argument("--activation", choices=ACTIVATIONS, default=None,
+                   help=f"hidden activation (default {d['activation']})")
+    p.add_argument("--dropout", type=float, default=None,
+                   help=f"dropout after each hidden layer (default {d['dropout']})")
+    p.add_argument("--batchnorm", action="store_true", default=None,
+                   help="BatchNorm1d after each hidden Linear")
+    p.add_argument("--optimizer", choices=sorted(LEARNING_RATES), default=None,
+                   help=f"optimizer (default {d['optimizer']}; momentum = SGD with momentum "
+                        "0.9, nesterov = the same with Nesterov's update)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (peak rate with --schedule onecycle); default per "
+                        "optimizer: " + ", ".join(f"{k} {v:g}" for k, v in
+                                                 sorted(LEARNING_RATES.items())))
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help=f"weight decay (default {d['weight_decay']}; AdamW's is decoupled)")
+    p.add_argument("--schedule", choices=SCHEDULES, default=None,
+                   help=f"learning-rate schedule (default {d['schedule']}): step = x0.1 every "
+                        "third of the epochs, cosine = cosine annealing to 0 over all steps, "
+                        "onecycle = OneCycleLR, exponential = x0.01 over the run, plateau = "
+                        "ReduceLROnPlateau on val_loss")
+    p.add_argument("--epochs", type=int, default=None, help=f"epochs (default {d['epochs']})")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help=f"batch size (default {d['batch_size']})")
+    p.add_argument("--val-split", type=float, default=None,
+                   help=f"fraction of the training set held out for validation (default "
+                        f"{d['val_split']}; 0 for none). The test set is used once, at the end")
+    p.add_argument("--limit", type=int, default=None,
+                   help="use only the first N training images (quick runs)")
+    p.add_argument("--seed", type=int, default=None, help=f"random seed (default {d['seed']})")
+    p.add_argument("--device", default=None, help="device: cpu or cuda (default: the default "
+                   "device, $MINIDL_DEVICE or cpu)")
+    p.add_argument("--out", default=os.path.join("runs", "mnist-mlp"), metavar="DIR",
+                   help="output folder")
+    p.add_argument("--resume", metavar="PATH", default=None,
+                   help="continue the run saved in PATH (a checkpoint.npz or its folder) with "
+                        "its configuration; --epochs may raise the total")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar, one plain line per epoch instead")
+    p.set_defaults(run=run)
+    return p
+
+
+def run(args):
+    import minidl as mdl
+    from minidl.data import DataUnavailableError
+    from minidl.data.idx import IDXFormatError
+
+    started = time.perf_counter()
+    resume_state = None
+    if args.resume:
+        resume_state, resume_path = _load_resume(args.resume)
+        if resume_state is None:
+            return 2
+    try:
+        config = resolve_config(args, resume_state)
+    except ValueError as exc:
+        print(f"minidl train: {exc}", file=sys.stderr)
+        return 2
+    device = args.device or mdl.backends.default_device()
+    mdl.backends.get_backend(device)  # fail now, with the install hint, if it cannot run
+    _print_config(config, args, device, resume_state)
+
+    try:
+        data = load_data(config, args.data)
+    except (DataUnavailableError, IDXFormatError) as exc:
+        print(f"minidl train: {exc}", file=sys.stderr)
+        return 1
+    x_train, y_train, x_val, y_val, x_test, y_test = data
+
+    mdl.manual_seed(config["seed"])
+    model = build_model(config).to(device)
+    optimizer = build_optimizer(config, model)
+    train_loader = make_loader(x_train, y_train, config["batch_size"], device,
+                               shuffle=True, seed=config["seed"])
+    val_loader = (make_loader(x_val, y_val, 1000, device) if len(y_val) else None)
+    test_loader = make_loader(x_test, y_test, 1000, device)
+    scheduler, interval = build_scheduler(config, optimizer, len(train_loader))
+    os.makedirs(args.out, exist_ok=True)
+    checkpoint_path = os.path.join(args.out, CHECKPOINT)
+    trainer = mdl.Trainer(model, optimizer, mdl.nn.CrossEntropyLoss(), scheduler=scheduler,
+                          scheduler_interval=interval,
+                          callbacks=[SaveCheckpoint(checkpoint_path, config)])
+    if resume_state is not None:
+        trainer.load_state_dict(resume_state)
+        print(f"resumed from {resume_path} after epoch {trainer.epoch}")
+
+    remaining = config["epochs"] - trainer.epoch
+    train_start = time.perf_counter()
+    try:
+        if remaining > 0:
+            trainer.fit(train_loader, epochs=remaining, val_data=val_loader,
+                        progress="line" if args.no_progress else True)
+    except KeyboardInterrupt:
+        if os.path.exists(checkpoint_path):
+            print(f"\ninterrupted; continue with: python -m minidl train --resume "
+                  f"{checkpoint_path}", file=sys.stderr)
+        raise
+    train_time = time.perf_counter() - train_start
+
+    test = trainer.evaluate(test_loader)
+    history = trainer.history.history
+    metrics = {
+        "dataset": config["dataset"],
+        "test_loss": test["loss"],
+        "test_accuracy": test["accuracy"],
+        "epochs": trainer.epoch,
+        "train_samples": int(len(y_train)),
+        "val_samples": int(len(y_val)),
+        "test_samples": int(len(y_test)),
+        "parameters": sum(p.size for p in model.parameters()),
+        "train_time_s": round(train_time, 3),
+        "wall_time_s": round(time.perf_counter() - started, 3),
+        "device": device,
+        "config": config,
+        "history": history,
+    }
+    if history.get("val_accuracy"):
+        best = int(np.argmax(history["val_accuracy"]))
+        metrics["best_val_accuracy"] = history["val_accuracy"][best]
+        metrics["best_epoch"] = best + 1
+    metrics_path = os.path.join(args.out, "metrics.json")
+    with open(metrics_path, "w") as f:
+        json.dump(metrics, f, indent=2)
+        f.write("\n")
+    written = [checkpoint_path, metrics_path]
+    plot_path = plot_curves(history, os.path.join(args.out, "curves.png"), config)
+    if plot_path:
+        written.append(plot_path)
+    print(f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) after "
+          f"{trainer.epoch} epochs; training took {train_time:.1f}s")
+    print("wrote " + ", ".join(written))
+    return 0
+
+
+# -- configuration ----------------------------------------------------------------------------
+def resolve_config(args, resume_state=None):
+    """The run's configuration: defaults < the resumed checkpoint's < options given now."""
+    config = dict(DEFAULTS)
+    saved = None
+    if resume_state is not None:
+        saved = resume_state.get("config")
+        if not isinstance(saved, dict):
+            raise ValueError("the checkpoint to resume has no run configuration (it was not "
+                             "written by `python -m minidl train`)")
+        config.update(saved)
+    for key in DEFAULTS:
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        if saved is not None and key not in RESUMABLE and value != saved.get(key):
+            raise ValueError(f"--{key.replace('_', '-')} {value} differs from the resumed run's "
+                             f"{saved.get(key)!r}; a resumed run keeps its configuration "
+                             "(only --epochs may change)")
+        config[key] = value
+    _check_config(config)
+    return config
+
+
+def _check_config(config):
+    hidden_sizes(config["hidden"])
+    if config["epochs"] < 1:
+        raise ValueError(f"--epochs must be at least 1, got {config['epochs']}")
+    if config["batch_size"] < 1:
+        raise ValueError(f"--batch-size must be at least 1, got {config['batch_size']}")
+    if not 0 <= config["dropout"] < 1:
+        raise ValueError(f"--dropout must be in [0, 1), got {config['dropout']}")
+    if not 0 <= config["val_split"] < 1:
+        raise ValueError(f"--val-split must be in [0, 1), got {config['val_split']}")
+    if config["limit"] is not None and config["limit"] < 2:
+        raise ValueError(f"--limit must be at least 2, got {config['limit']}")
+    if config["lr"] is not None and config["lr"] <= 0:
+        raise ValueError(f"--lr must be positive, got {config['lr']}")
+
+
+def hidden_sizes(text):
+    """``'256,128'`` -> ``[256, 128]``; ``''`` -> ``[]`` (a linear model)."""
+    text = str(text).strip()
+    if not text:
+        return []
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--hidden must be comma-separated sizes such as 256,128, got "
+                         f"{text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"--hidden sizes must be positive, got {text!r}")
+    return sizes
+
+
+def _print_config(config, args, device, resume_state):
+    lr = config["lr"] if config["lr"] is not None else LEARNING_RATES[config["optimizer"]]
+    hidden = ", ".join(map(str, hidden_sizes(config["hidden"]))) or "none"
+    data = args.data or os.environ.get("MINIDL_DATA") or "~/.cache/minidl"
+    lines = [
+        ("dataset", f"{config['dataset']} (data root {data})"),
+        ("model", f"MLP 784 -> [{hidden}] -> 10, {config['activation']}, dropout "
+                  f"{config['dropout']}, batchnorm {'on' if config['batchnorm'] else 'off'}"),
+        ("optimizer", f"{config['optimizer']}, lr {lr:g}, weight decay {config['weight_decay']:g}"
+                      f", schedule {config['schedule']}"),
+        ("training", f"{config['epochs']} epochs, batch {config['batch_size']}, validation "
+                     f"split {config['val_split']:g}"
+                     + (f", first {config['limit']} images" if config["limit"] else "")),
+        ("run", f"seed {config['seed']}, device {device}, output {args.out}"
+                + (", resuming" if resume_state is not None else "")),
+    ]
+    print("minidl train")
+    for key, value in lines:
+        print(f"  {key:<10} {value}")
+
+
+def _load_resume(path):
+    import minidl as mdl
+    if os.path.isdir(path):
+        path = os.path.join(path, CHECKPOINT)
+    if not os.path.isfile(path):
+        print(f"minidl train: --resume {path}: no such checkpoint", file=sys.stderr)
+        return None, path
+    try:
+        return mdl.load(path), path
+    except ValueError as exc:
+        print(f"minidl train: --resume: {exc}", file=sys.stderr)
+        return None, path
+
+
+# -- data, model, optimizer, schedule -----------------------------------------------------------
+def load_data(config, root=None):
+    """Normalised float32 inputs [N, 784] and int64 labels: train, validation, test."""
+    from minidl.data import fashion_mnist, mnist
+    module = mnist if config["dataset"] == "mnist" else fashion_mnist
+    images, labels = module.load("train", root=root)
+    test_images, test_labels = module.load("test", root=root)
+    if config["limit"]:
+        images, labels = images[:config["limit"]], labels[:config["limit"]]
+    x = normalize(images, module.MEAN, module.STD)
+    x_test = normalize(test_images, module.MEAN, module.STD)
+    n_val = int(round(len(labels) * config["val_split"]))
+    order = np.random.default_rng(config["seed"]).permutation(len(labels))
+    val, train = order[:n_val], order[n_val:]
+    return x[train], labels[train], x[val], labels[val], x_test, test_labels
+
+
+def normalize(images, mean, std):
+    """uint8 [N, 28, 28] -> float32 [N, 784]: scaled to [0, 1], then (x - mean) / std."""
+    x = images.reshape(len(images), -1).astype(np.float32)
+    x *= 1.0 / 255.0
+    x -= mean
+    x *= 1.0 / std
+    return x
+
+
+def make_loader(x, y, batch_size, device, shuffle=False, seed=None):
+    """A loader over (x, y); on an accelerator the whole set is uploaded once."""
+    import minidl as mdl
+    from minidl.data import DataLoader, TensorDataset
+    if device != "cpu":
+        x, y = mdl.tensor(x, device=device), mdl.tensor(y, device=device)
+    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, seed=seed,
+                      device=device)
+
+
+def build_model(config):
+    from minidl import nn
+    return nn.MLP(784, hidden_sizes(config["hidden"]), 10, activation=config["activation"],
+                  dropout=config["dropout"], batchnorm=config["batchnorm"])
+
+
+def build_optimizer(config, model):
+    from minidl import optim
+    name = config["optimizer"]
+    lr = config["lr"] if config["lr"] is not None else LEARNING_RATES[name]
+    wd = config["weight_decay"]
+    params = model.parameters()
+    if name in ("sgd", "momentum", "nesterov"):
+        momentum = 0.0 if name == "sgd" else 0.9
+        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd,
+                         nesterov=name == "nesterov")
+    classes = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
+               "adagrad": optim.Adagrad, "adadelta": optim.Adadelta, "adamax": optim.Adamax,
+               "nadam": optim.NAdam, "radam": optim.RAdam}
+    if name == "adamw" and config["weight_decay"] == 0.0:
+        return optim.AdamW(params, lr=lr)  # AdamW's own default decay (1e-2)
+    return classes[name](params, lr=lr, weight_decay=wd)
+
+
+def build_scheduler(config, optimizer, steps_per_epoch):
+    """``(scheduler or None, 'epoch' | 'batch')`` for ``config['schedule']``."""
+    from minidl.optim import lr_scheduler
+    name = config["schedule"]
+    epochs = config["epochs"]
+    if name == "none":
+        return None, "epoch"
+    if name == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1), "epoch"
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch), "batch"
+    if name == "onecycle":
+        max_lr = optimizer.param_groups[0]["lr"]
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr,
+                                       total_steps=epochs * steps_per_epoch), "batch"
+    if name == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=0.01 ** (1.0 / epochs)), "epoch"
+    if name == "plateau":
+        return lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.1, patience=2), "epoch"
+    raise ValueError(f"unknown schedule {name!r}; choose from {SCHEDULES}")
+
+
+# -- outputs --------------------------------------------------------------------------------
+class SaveCheckpoint(Callback):
+    """After every epoch: the trainer's whole state plus the run configuration, atomically."""
+
+    def __init__(self, path, config):
+        self.path = path
+        self.config = config
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        from minidl.serialization import save
+        state = trainer.state_dict()
+        state["config"] = self.config
+        save(state, self.path)
+
+
+def plot_curves(history, path, config):
+    """Loss and accuracy per epoch (train and validation) as a PNG; None without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    epochs = range(1, len(history.get("loss", [])) + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, title in [(axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")]:
+        if key in history:
+            ax.plot(epochs, history[key], marker="o", label="train")
+        if "val_" + key in history:
+            ax.plot(epochs, history["val_" + key], marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(f"{config['dataset']} MLP [{config['hidden']}], {config['optimizer']}, "
+                 f"schedule {config['schedule']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

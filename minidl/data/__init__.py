@@ -1,0 +1,16 @@
+"""Data: datasets, the batching ``DataLoader``, and MNIST / Fashion-MNIST from their IDX files.
+
+    >>> import numpy as np
+    >>> from minidl.data import DataLoader, TensorDataset
+    >>> loader = DataLoader(TensorDataset(np.ones((10, 2), np.float32), np.arange(10)),
+    ...                     batch_size=4, shuffle=True, seed=0)
+    >>> len(loader)
+    3
+"""
+from minidl.data import fashion_mnist, idx, mnist
+from minidl.data.dataset import TensorDataset
+from minidl.data.loader import DataLoader, collate
+from minidl.data.source import DataUnavailableError, data_root
+
+__all__ = ["TensorDataset", "DataLoader", "collate", "mnist", "fashion_mnist", "idx",
+           "DataUnavailableError", "data_root"]

@@ -1,0 +1,27 @@
+"""Neural networks: Module, Parameter, layers, losses, ``functional``, ``init`` and ``utils``.
+
+    >>> import minidl as mdl
+    >>> model = mdl.nn.MLP(4, [16], 3)
+    >>> loss = mdl.nn.CrossEntropyLoss()(model(mdl.randn(8, 4)), [0, 1, 2, 0, 1, 2, 0, 1])
+    >>> loss.backward()
+    >>> model.layers[0].weight.grad.shape
+    (16, 4)
+"""
+from minidl.nn import functional, init, utils
+from minidl.nn.activation import (ELU, GELU, Identity, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6,
+                                  Sigmoid, Softmax, Softplus, Softsign, Tanh)
+from minidl.nn.batchnorm import BatchNorm1d
+from minidl.nn.container import ModuleDict, ModuleList, Sequential
+from minidl.nn.dropout import Dropout
+from minidl.nn.flatten import Flatten
+from minidl.nn.linear import Dense, Linear
+from minidl.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from minidl.nn.mlp import MLP
+from minidl.nn.module import Module
+from minidl.nn.parameter import Parameter
+
+__all__ = ["Module", "Parameter", "Linear", "Dense", "ReLU", "ReLU6", "LeakyReLU", "ELU", "PReLU",
+           "Sigmoid", "Tanh", "Softplus", "Softsign", "GELU", "Identity", "Softmax", "LogSoftmax",
+           "Dropout", "BatchNorm1d", "Flatten", "Sequential", "ModuleList", "ModuleDict", "MLP",
+           "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "functional", "init",
+           "utils"]

@@ -1,0 +1,164 @@
+"""Containers: ``Sequential`` (a pipeline), ``ModuleList`` and ``ModuleDict`` (registered
+lists and dicts of modules, so their parameters are found)."""
+import collections
+
+from minidl.nn.module import Module
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``y = mₙ(…m₂(m₁(x)))``.
+
+    Children are named ``'0'``, ``'1'``, ... (or by the keys of an OrderedDict), so their
+    parameters appear as ``'0.weight'``, ``'1.bias'`` in ``state_dict``, as in PyTorch.
+
+    Args:
+        *modules: the modules in order, or a single ``OrderedDict`` name → module.
+
+    Example:
+        >>> import minidl as mdl
+        >>> net = mdl.nn.Sequential(mdl.nn.Linear(4, 8), mdl.nn.ReLU())
+        >>> net.add(mdl.nn.Linear(8, 2))
+        >>> len(net), type(net[-1]).__name__, net(mdl.zeros(5, 4)).shape
+        (3, 'Linear', (5, 2))
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], collections.OrderedDict):
+            for name, m in modules[0].items():
+                self.add_module(name, _check(m, "Sequential"))
+        else:
+            for m in modules:
+                self.add(m)
+
+    def add(self, module):
+        """Append a module at the end (Keras's ``Sequential.add``)."""
+        self.add_module(str(len(self._modules)), _check(module, "Sequential.add"))
+
+    append = add
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(collections.OrderedDict(items[index]))
+        return items[_position(index, len(items), "Sequential")][1]
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (names ``'0'``, ``'1'``, ...).
+
+    Example:
+        >>> import minidl as mdl
+        >>> blocks = mdl.nn.ModuleList([mdl.nn.Linear(2, 2) for _ in range(3)])
+        >>> len(blocks), len(list(blocks.parameters()))
+        (3, 6)
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), _check(module, "ModuleList.append"))
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(items[index])
+        return items[_position(index, len(items), "ModuleList")]
+
+    def __setitem__(self, index, module):
+        i = _position(index, len(self._modules), "ModuleList")
+        self._modules[str(i)] = _check(module, "ModuleList")
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward(): iterate over it in your "
+                                  "module's forward (or use nn.Sequential)")
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered under their keys.
+
+    Example:
+        >>> import minidl as mdl
+        >>> heads = mdl.nn.ModuleDict({"a": mdl.nn.Linear(2, 1), "b": mdl.nn.Linear(2, 3)})
+        >>> sorted(heads.keys()), heads["b"].out_features
+        (['a', 'b'], 3)
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            for name, m in dict(modules).items():
+                self[name] = m
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        if not isinstance(key, str) or not key or "." in key:
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
+        self.add_module(key, _check(module, "ModuleDict"))
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward(): pick modules by key in your "
+                                  "module's forward")
+
+
+def _check(module, where):
+    if not isinstance(module, Module):
+        raise TypeError(f"{where}: expected a Module, got {type(module).__name__}")
+    return module
+
+
+def _position(index, length, where):
+    if not isinstance(index, int):
+        raise TypeError(f"{where} indices must be integers or slices, got {type(index).__name__}")
+    if not -length <= index < length:
+        raise IndexError(f"{where} index {index} is out of range for length {length}")
+    return index % length

@@ -13,12 +13,12 @@ Run:  python examples/03_optimizers_on_a_saddle.py [--out FOLDER]
 Expected output:
     saddle f = x² − y², start (-1, 0.001), 60 steps
     optimizer            end x       end y        loss  escaped?
-    sgd (lr=0.02)      -0.0864      0.0105     0.00735  no
-    momentum (lr=0.02) -0.0300      9.3112    -86.6938  yes
-    nesterov (lr=0.02) -0.0071     22.5927   -510.4330  yes
-    adagrad (lr=0.2)   -0.0000      4.1504    -17.2257  yes
-    rmsprop (lr=0.01)  -0.0760      2.1458     -4.5986  yes
-    adam (lr=0.05)     -0.0215      3.7203    -13.8399  yes
+    sgd (lr=0.02)      -0.0864      0.0105      0.0073  no
+    momentum (lr=0.02) -0.0300      9.3109    -86.6923  yes
+    nesterov (lr=0.02) -0.0071     22.5927   -510.4312  yes
+    adagrad (lr=0.2)   -0.0009      4.1472    -17.1992  yes
+    rmsprop (lr=0.01)  -0.0760      2.1461     -4.6000  yes
+    adam (lr=0.05)     -0.0215      3.7205    -13.8415  yes
 """
 import argparse
 import os

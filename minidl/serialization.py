@@ -102,15 +102,16 @@ def load(path, map_location=None):
         with zipfile.ZipFile(path, "r") as zf:
             names = set(zf.namelist())
             if _MANIFEST not in names:
-                raise ValueError(f"{path} is not a minidl checkpoint: no {_MANIFEST} in the archive")
+                raise ValueError(f"{path} is not a minidl checkpoint: no {_MANIFEST} in the "
+                                 "archive")
             try:
                 manifest = json.loads(zf.read(_MANIFEST).decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise ValueError(f"{path} is not a minidl checkpoint: unreadable manifest "
                                  f"({exc})") from exc
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise ValueError(f"{path} is not a minidl checkpoint: manifest format "
-                                 f"{manifest.get('format') if isinstance(manifest, dict) else None!r}")
+            found = manifest.get("format") if isinstance(manifest, dict) else None
+            if found != FORMAT:
+                raise ValueError(f"{path} is not a minidl checkpoint: manifest format {found!r}")
             version = manifest.get("version")
             if not isinstance(version, int) or version > VERSION:
                 raise ValueError(f"{path}: checkpoint format version {version!r}; this minidl "

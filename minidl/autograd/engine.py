@@ -110,10 +110,15 @@ def run(roots, root_grads, retain_graph, create_graph, capture=None, results=Non
     """The engine proper. ``capture`` maps nodes/leaves to result slots (for ``grad``)."""
     previous = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
+    # Under detect_anomaly, a non-finite gradient is blamed on the node whose backward made
+    # it (check_backward), not on the ops that backward is written with.
+    was_in_backward = anomaly.state.in_backward
+    anomaly.state.in_backward = True
     try:
         _run(roots, root_grads, retain_graph, create_graph, capture, results)
     finally:
         grad_mode.state.enabled = previous
+        anomaly.state.in_backward = was_in_backward
 
 
 def _run(roots, root_grads, retain_graph, create_graph, capture, results):

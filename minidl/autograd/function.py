@@ -95,11 +95,16 @@ class Function:
         y = fn.forward(*arrays, **params)
         if needs_grad and grad_mode.state.enabled:
             out = Tensor._make(y, backend, True, fn)
-            fn.parents = tuple(
-                (x.grad_fn or x) if isinstance(x, Tensor) and x.requires_grad else None
-                for x in inputs)
-            fn.input_meta = tuple(
-                (x.data.shape, x.data.dtype) if isinstance(x, Tensor) else None for x in inputs)
+            parents, meta = [], []  # one pass over the inputs: this runs for every recorded op
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    parents.append((x.grad_fn or x) if x.requires_grad else None)
+                    meta.append((x.data.shape, x.data.dtype))
+                else:
+                    parents.append(None)
+                    meta.append(None)
+            fn.parents = tuple(parents)
+            fn.input_meta = tuple(meta)
             saved = []
             if fn._save_in is not None:
                 for i in fn._save_in:

@@ -148,6 +148,26 @@ class Tensor:
         """The same values, cut off from the graph (shares memory)."""
         return Tensor._make(self.data, self._backend, False, None)
 
+    def __deepcopy__(self, memo):
+        """A copy of a leaf (its values, grad and requires_grad), as PyTorch's deepcopy."""
+        if self.grad_fn is not None:
+            raise RuntimeError("only leaf tensors (no grad_fn) support deepcopy; "
+                               "call .detach() first")
+        import copy
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        Tensor._init(new, self.data.copy(), self._backend, self.requires_grad, None)
+        if self.grad is not None:
+            new.grad = copy.deepcopy(self.grad, memo)
+        return new
+
+    def __reduce_ex__(self, protocol):
+        """Pickle support for in-process use (multiprocessing, scikit-learn's clone/pickle).
+        Checkpoints use ``minidl.save``, whose format never executes code on load."""
+        if self.grad_fn is not None:
+            raise RuntimeError("only leaf tensors can be pickled; call .detach() first")
+        return (_rebuild, (type(self), self.numpy(), self.device, self.requires_grad))
+
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype.kind not in "fc":
             raise TypeError(f"only floating-point tensors can require gradients (dtype {self.dtype})")
@@ -428,6 +448,13 @@ class Tensor:
 
     def logsumexp(self, axis=None, keepdims=False):
         return ops.logsumexp(self, axis, keepdims)
+
+
+def _rebuild(cls, array, device, requires_grad):
+    backend = backends.get_backend(device)
+    t = cls.__new__(cls)
+    Tensor._init(t, backend.from_numpy(array), backend, requires_grad, None)
+    return t
 
 
 def _shape_arg(shape):

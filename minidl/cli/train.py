@@ -189,7 +189,7 @@ def run(args):
     if plot_path:
         written.append(plot_path)
     print(f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) after "
-          f"{trainer.epoch} epochs; training took {train_time:.1f}s")
+          f"{_plural(trainer.epoch, 'epoch')}; training took {train_time:.1f}s")
     print("wrote " + ", ".join(written))
     return 0
 
@@ -259,8 +259,8 @@ def _print_config(config, args, device, resume_state):
                   f"{config['dropout']}, batchnorm {'on' if config['batchnorm'] else 'off'}"),
         ("optimizer", f"{config['optimizer']}, lr {lr:g}, weight decay {config['weight_decay']:g}"
                       f", schedule {config['schedule']}"),
-        ("training", f"{config['epochs']} epochs, batch {config['batch_size']}, validation "
-                     f"split {config['val_split']:g}"
+        ("training", f"{_plural(config['epochs'], 'epoch')}, batch {config['batch_size']}, "
+                     f"validation split {config['val_split']:g}"
                      + (f", first {config['limit']} images" if config["limit"] else "")),
         ("run", f"seed {config['seed']}, device {device}, output {args.out}"
                 + (", resuming" if resume_state is not None else "")),
@@ -268,6 +268,10 @@ def _print_config(config, args, device, resume_state):
     print("minidl train")
     for key, value in lines:
         print(f"  {key:<10} {value}")
+
+
+def _plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _load_resume(path):

@@ -33,7 +33,7 @@ class IDXFormatError(ValueError):
 
 
 def read_bytes(path):
-    """The content of ``path``, gunzipped if it is gzip data (a broken gzip is an IDXFormatError)."""
+    """The content of ``path``, gunzipped if it is gzip data (broken gzip: IDXFormatError)."""
     with open(path, "rb") as f:
         raw = f.read()
     if raw[:2] != _GZIP_MAGIC:

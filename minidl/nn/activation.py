@@ -103,7 +103,7 @@ class Softplus(Module):
 
 
 class GELU(Module):
-    """x·Φ(x) (exact, the default, as PyTorch) or its tanh approximation (``approximate='tanh'``)."""
+    """x·Φ(x): exact (the default, as PyTorch) or its tanh form (``approximate='tanh'``)."""
     def __init__(self, approximate="none"):
         super().__init__()
         if approximate not in ("none", "tanh"):

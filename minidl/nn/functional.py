@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from minidl import backends
+from minidl import backends, dtypes
 from minidl.autograd import ops
 from minidl.autograd.tensor import Tensor
 from minidl.nn import elementwise, fused
@@ -41,7 +41,7 @@ def dropout(x, p=0.5, training=True):
     if p == 1:
         mask = xp.zeros(x.shape, dtype=x.dtype)
     else:
-        draw = x.dtype if x.dtype.name in ("float32", "float64") else "float32"
+        draw = x.dtype if x.dtype.name in ("float32", "float64") else dtypes.float32
         keep = backends.get_backend(x.device).rng().random(x.shape, dtype=draw) >= p
         mask = keep.astype(x.dtype)
         mask *= 1.0 / (1.0 - p)

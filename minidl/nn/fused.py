@@ -83,6 +83,10 @@ class SoftmaxCrossEntropy(Function):
             g *= gy.data
         return _const(gy, g)
 
+    def release(self):
+        super().release()
+        self.p = None  # the softmax is not needed once the backward pass is done
+
     def _backward_graph(self, gy):
         """The same gradient with Tensor ops from the saved logits (twice differentiable)."""
         (x,) = self.saved_tensors
@@ -121,7 +125,8 @@ def softmax_cross_entropy_composite(x, labels, sample_weight=None, class_weight=
     if sample_weight is not None:
         loss = loss * sample_weight
     if label_smoothing > 0:
-        smooth = -(log_p.sum(axis=1) if class_weight is None else (log_p * class_weight).sum(axis=1))
+        weighted = log_p if class_weight is None else log_p * class_weight
+        smooth = -weighted.sum(axis=1)
         if valid is not None:
             smooth = smooth * valid
         loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
@@ -171,12 +176,11 @@ class BatchNormTrain(Function):
         g_gamma = (g * x_hat).sum(axis=axes, keepdims=True)
         gx = g_gamma_out = g_beta_out = None
         if parents[0] is not None:
-            scale = inv_std * (1.0 / n)
-            if gamma is not None:
-                scale = scale * _channel(gamma.data, x_hat.ndim)
-            gx = g * float(n)
-            gx -= g_beta
-            gx -= x_hat * g_gamma
+            # gx = γ·s·(gy − Σgy/n − x̂·Σ(gy·x̂)/n): four passes over (N, C), the n/n folded in
+            scale = inv_std if gamma is None else inv_std * _channel(gamma.data, x_hat.ndim)
+            gx = x_hat * (g_gamma * (-1.0 / n))
+            gx += g
+            gx -= g_beta * (1.0 / n)
             gx *= scale
             gx = _const(gy, gx)
         if len(parents) > 1 and parents[1] is not None:
@@ -184,6 +188,10 @@ class BatchNormTrain(Function):
         if len(parents) > 2 and parents[2] is not None:
             g_beta_out = _const(gy, g_beta.reshape(-1))
         return gx, g_gamma_out, g_beta_out
+
+    def release(self):
+        super().release()
+        self.x_hat = self.inv_std = None  # free the (N, C) array once backward is done
 
     def _backward_graph(self, gy):
         """The same gradients with Tensor ops, recomputing x̂ and s from the saved x."""

@@ -12,7 +12,7 @@ returns the tensor.
 """
 import math
 
-from minidl import backends
+from minidl import backends, dtypes
 
 _GAIN_ONE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
              "conv_transpose3d", "sigmoid")
@@ -66,7 +66,7 @@ def _fan(tensor, mode, fn):
 
 def _draw_dtype(tensor):
     """Generators draw float32 or float64; other dtypes are drawn in float32 and cast."""
-    return tensor.dtype if tensor.dtype.name in ("float32", "float64") else "float32"
+    return tensor.dtype if tensor.dtype.name in ("float32", "float64") else dtypes.float32
 
 
 def _write(tensor, values):

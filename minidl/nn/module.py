@@ -328,12 +328,19 @@ class Module:
 
     # -- display ----------------------------------------------------------------------------------
     def __repr__(self):
+        tree = self._repr_tree()
+        if not self._modules:
+            return tree
+        # the whole model also says how big it is: the count a learner checks first
+        return tree + f"  # {self.num_parameters():,} parameters"
+
+    def _repr_tree(self):
         lines = []
         extra = self.extra_repr()
         if extra:
             lines.extend(extra.split("\n"))
         for name, m in self._modules.items():
-            child = repr(m).replace("\n", "\n  ")
+            child = m._repr_tree().replace("\n", "\n  ")
             lines.append(f"({name}): {child}")
         head = type(self).__name__ + "("
         if not self._modules:

@@ -178,7 +178,6 @@ class StepLR(LRScheduler):
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
 
-
 class MultiStepLR(LRScheduler):
     """Multiply the rate by ``gamma`` at each milestone epoch:
     ``lr = initial_lr · gamma^(number of milestones ≤ epoch)``.
@@ -202,7 +201,6 @@ class MultiStepLR(LRScheduler):
                 for group in self.optimizer.param_groups]
 
 
-
 class ExponentialLR(LRScheduler):
     """Multiply the rate by ``gamma`` every epoch: ``lr = initial_lr · gamma^epoch``.
 
@@ -220,7 +218,6 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
-
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -264,7 +261,6 @@ class CosineAnnealingLR(LRScheduler):
                 for group in self.optimizer.param_groups]
 
 
-
 class LinearLR(LRScheduler):
     """Scale the rate by a factor going linearly from ``start_factor`` to ``end_factor`` over
     ``total_iters`` epochs: ``lr = initial_lr · (start + (end − start)·min(epoch, total)/total)``.
@@ -299,7 +295,6 @@ class LinearLR(LRScheduler):
             self.total_iters * self.start_factor
             + (self.last_epoch - 1) * (self.end_factor - self.start_factor))
         return [group["lr"] * factor for group in self.optimizer.param_groups]
-
 
 
 class OneCycleLR(LRScheduler):

@@ -180,6 +180,10 @@ class Optimizer:
         Returns:
             The loss (computed before the update).
         """
+        if not callable(loss_fn):
+            raise TypeError(f"{type(self).__name__}.minimize: loss_fn must be a function of no "
+                            f"arguments that computes the loss, got {type(loss_fn).__name__} "
+                            "(for a loss already computed, call loss.backward() and step())")
         if var_list is not None:
             if isinstance(var_list, Tensor):
                 var_list = [var_list]
@@ -207,14 +211,17 @@ class Optimizer:
             ``{'state': {index: {name: value}}, 'param_groups': [{option: value, ...,
             'params': [index, ...]}], 'iterations': n}``; indices count the parameters in
             group order. Arrays in the state come as Tensors holding copies, so the dict is a
-            snapshot that later steps do not change (PyTorch's shares memory instead).
+            snapshot that later steps do not change (PyTorch's shares memory instead). A
+            schedule from :mod:`minidl.optim.schedules` given as ``lr`` is stored as
+            ``{'schedule': class name, 'config': get_config()}``, so that ``minidl.save``
+            can write the whole dict.
         """
         index = {}
         groups = []
         for group in self.param_groups:
             for p in group["params"]:
                 index.setdefault(id(p), len(index))
-            packed = {k: v for k, v in group.items() if k != "params"}
+            packed = {k: _pack_option(v) for k, v in group.items() if k != "params"}
             packed["params"] = [index[id(p)] for p in group["params"]]
             groups.append(packed)
         state = {}
@@ -257,7 +264,7 @@ class Optimizer:
         for group, saved in zip(self.param_groups, saved_groups):
             params = group["params"]
             group.clear()
-            group.update({k: v for k, v in saved.items() if k != "params"})
+            group.update({k: _unpack_option(v) for k, v in saved.items() if k != "params"})
             group["params"] = params
         self.iterations = int(state_dict.get("iterations", 0))
 
@@ -315,6 +322,23 @@ def lerp_(start, end, weight, scratch):
         scratch *= 1.0 - weight
         xp.subtract(end, scratch, out=start)
     return start
+
+
+def _pack_option(value):
+    """A group option for ``state_dict``: minidl's schedules as their config."""
+    from minidl.optim import schedules
+    if isinstance(value, schedules.LearningRateSchedule) and \
+            type(value).__module__ == schedules.__name__:
+        return {"schedule": type(value).__name__, "config": value.get_config()}
+    return value
+
+
+def _unpack_option(value):
+    """The inverse of :func:`_pack_option`."""
+    if isinstance(value, dict) and set(value) == {"schedule", "config"}:
+        from minidl.optim import schedules
+        return getattr(schedules, value["schedule"]).from_config(value["config"])
+    return value
 
 
 def _as_tensors(value, p):

@@ -131,7 +131,7 @@ def _state_snapshot(state, flat):
     return snap
 
 
-# -- the algorithms, one explainer each: (h, g, theta, before, after) -> (name, lines, values, Δθ) --
+# -- the algorithms: explainer(h, g, theta, before, after, lr) -> (name, lines, values, Δθ) --
 def _decay_and_sign(h, g, theta, lines):
     if h.get("maximize", False):
         g = -g

@@ -211,7 +211,8 @@ class LearningRateScheduler(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from functions: ``LambdaCallback(on_epoch_end=lambda trainer, epoch, logs: ...)``."""
+    """A callback made of functions, e.g. ``LambdaCallback(on_epoch_end=fn)`` with
+    ``fn(trainer, epoch, logs)``."""
 
     def __init__(self, **hooks):
         for name, fn in hooks.items():

@@ -298,7 +298,7 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.iterations = int(state.get("iterations", 0))
         if state.get("rng") is not None:
-            pass
+            random.set_rng_state(state["rng"])
         self._loader_state = state.get("loader")
 
     # -- helpers ------------------------------------------------------------------------------

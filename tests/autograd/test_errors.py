@@ -56,11 +56,19 @@ def test_reshape_size_mismatch(device):
     (lambda x: x.var(axis=2), "var"), (lambda x: x.logsumexp(axis=2), "logsumexp"),
     (lambda x: x.softmax(axis=2), "softmax"), (lambda x: x.log_softmax(axis=-3), "log_softmax"),
     (lambda x: mdl.squeeze(x, 2), "squeeze"), (lambda x: mdl.concatenate([x, x], axis=2),
-                                                "concatenate")])
+                                                "concatenate"), (lambda x: x.flatten(2), "flatten")])
 def test_bad_axis_names_op_and_dimensions(op, name, device):
     with pytest.raises(ValueError, match=rf"{name}: axis -?\d is out of bounds for a tensor of 2 "
                                          "dimensions"):
         op(t((2, 3), device))
+
+
+def test_numpy_integer_axes_are_accepted(device):
+    x = t((2, 3), device)
+    assert x.sum(axis=np.int64(-1)).shape == (2,)
+    assert x.max(axis=(np.int32(0), 1)).shape == ()
+    with pytest.raises(ValueError, match="softmax: expected one axis"):
+        x.softmax(axis=(0, 1))
 
 
 def test_axis_of_a_0d_tensor(device):

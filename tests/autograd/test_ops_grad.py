@@ -66,6 +66,8 @@ UNARY = {
     "softmax_0": (lambda x: mdl.softmax(x, axis=0), values, 1),
     "log_softmax": (mdl.log_softmax, values, 1),
     "log_softmax_0": (lambda x: mdl.log_softmax(x, axis=0), values, 1),
+    "softmax_all": (lambda x: mdl.softmax(x, axis=None), values, 0),
+    "log_softmax_all": (lambda x: x.log_softmax(axis=None), values, 0),
     "stack": (lambda x: mdl.stack([x, x * 2], axis=0), values, 0),
     "concatenate": (lambda x: mdl.concatenate([x, x * x], axis=-1), values, 1),
     "getitem_last": (lambda x: x[..., -1], values, 1),

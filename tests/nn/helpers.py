@@ -24,7 +24,7 @@ def copy_weights(module, torch_module):
 
 def assert_close(actual, expected, rtol=1e-10, atol=1e-12):
     """Compare a minidl Tensor (or array) with a torch tensor (or array)."""
-    a = actual.numpy() if hasattr(actual, "numpy") and not isinstance(actual, np.ndarray) else actual
+    a = actual if isinstance(actual, np.ndarray) else actual.numpy()
     e = expected.detach().numpy() if hasattr(expected, "detach") else expected
     np.testing.assert_allclose(np.asarray(a, dtype=np.float64), np.asarray(e, dtype=np.float64),
                                rtol=rtol, atol=atol)

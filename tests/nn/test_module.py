@@ -227,7 +227,7 @@ def test_repr_is_a_tree_and_summary_counts():
         "    (3): Dropout(p=0.25)\n"
         "    (4): Linear(in_features=8, out_features=3, bias=True)\n"
         "  )\n"
-        ")")
+        ")  # 83 parameters")
     summary = model.summary()
     assert "layers.1" in summary and "weight (8,), bias (8,)" in summary
     assert summary.splitlines()[-1] == "total parameters: 83 (trainable: 83)"

@@ -34,8 +34,9 @@ class Problem:
 
 
 def group_options(kwargs):
-    """The second group's options: half the learning rate."""
-    return {"lr": kwargs.get("lr", 1e-3) * 0.5}
+    """The second group's options: half the learning rate (a schedule lr is kept as is)."""
+    lr = kwargs.get("lr", 1e-3)
+    return {} if callable(lr) else {"lr": lr * 0.5}
 
 
 def run_minidl(name, kwargs, problem, device="cpu", dtype="float64", steps=None):

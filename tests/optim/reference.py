@@ -184,6 +184,7 @@ def lbfgs_fixed_step(f_and_grad, x, lr=1.0, max_iter=20, history_size=100, toler
         loss, g = f_and_grad(x)
         evals += 1
         if (evals >= max_eval or np.abs(g).max() <= tolerance_grad
-                or np.abs(t * d).max() <= tolerance_change or abs(loss - loss_prev) < tolerance_change):
+                or np.abs(t * d).max() <= tolerance_change
+                or abs(loss - loss_prev) < tolerance_change):
             break
     return x, evals

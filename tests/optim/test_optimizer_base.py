@@ -126,6 +126,9 @@ def test_minimize_without_params_needs_var_list():
     opt = mdl.optim.SGD(lr=0.1)
     with pytest.raises(ValueError, match="var_list"):
         opt.minimize(lambda: mdl.tensor(1.0))
+    w = leaf(1.0)
+    with pytest.raises(TypeError, match="loss_fn must be a function"):
+        opt.minimize(w * w, var_list=[w])
 
 
 def test_minimize_adds_new_variables_once():
@@ -228,7 +231,7 @@ def test_state_dict_layout_is_pytorchs():
 
 def test_state_dict_matches_torchs_values():
     torch = pytest.importorskip("torch")
-    from tests.optim.problem import run_torch, torch_float64
+    from tests.optim.problem import torch_float64
     problem = Problem()
     kwargs = dict(lr=0.01, betas=(0.8, 0.99))
     params, opt = _build("Adam", kwargs, problem)
@@ -244,7 +247,6 @@ def test_state_dict_matches_torchs_values():
                 p.grad = torch.tensor(problem.grad(i, p.detach().numpy(), k))
             topt.step()
         theirs = topt.state_dict()
-    assert run_torch  # (imported for the float64 helper's module)
     assert set(ours["state"]) == set(theirs["state"])
     for index, state in theirs["state"].items():
         assert set(ours["state"][index]) == set(state)
@@ -290,7 +292,8 @@ def test_load_state_dict_rejects_mismatched_groups():
     sd = mdl.optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1).state_dict()
     with pytest.raises(ValueError, match="2 parameter groups, but this optimizer has 1"):
         mdl.optim.SGD([a, b], lr=0.1).load_state_dict(sd)
-    with pytest.raises(ValueError, match="group 1 has 1 parameters, but this optimizer's group 1 has 2"):
+    with pytest.raises(ValueError,
+                       match="group 1 has 1 parameters, but this optimizer's group 1 has 2"):
         mdl.optim.SGD([{"params": [a]}, {"params": [b, c]}], lr=0.1).load_state_dict(sd)
 
 
@@ -308,3 +311,27 @@ def test_state_dict_survives_deepcopy_of_plain_values():
     state = next(iter(other.state.values()))
     assert state["mu_product"] == opt.state[w]["mu_product"]
     assert np.array_equal(state["exp_avg"], opt.state[w]["exp_avg"])
+
+
+def test_checkpoint_through_minidl_save_with_a_schedule_lr(tmp_path):
+    schedule = PiecewiseConstantDecay([3, 6], [0.1, 0.05, 0.01])
+    problem = Problem()
+    params, opt = _build("Adam", dict(lr=schedule, amsgrad=True), problem)
+    _train(params, opt, problem, range(4))
+    saved = opt.state_dict()
+    assert saved["param_groups"][0]["lr"] == {"schedule": "PiecewiseConstantDecay",
+                                              "config": schedule.get_config()}
+    path = tmp_path / "opt.npz"
+    mdl.save({"optimizer": saved, "params": [p.detach() for p in params]}, path)
+    checkpoint = mdl.load(path)
+    _train(params, opt, problem, range(4, 9))
+
+    resumed = [mdl.tensor(p.numpy(), requires_grad=True) for p in checkpoint["params"]]
+    opt2 = mdl.optim.Adam([{"params": resumed[:2]}, {"params": resumed[2:]}])
+    opt2.load_state_dict(checkpoint["optimizer"])
+    lr = opt2.param_groups[0]["lr"]
+    assert isinstance(lr, PiecewiseConstantDecay) and lr is not schedule
+    assert [lr(k) for k in range(10)] == [schedule(k) for k in range(10)]
+    _train(resumed, opt2, problem, range(4, 9))
+    for p, q in zip(params, resumed):
+        assert np.array_equal(p.numpy(), q.numpy())

@@ -117,7 +117,8 @@ class Recorder(Callback):
         self.calls.append(f"batch_end {batch} {sorted(logs)}")
 
     def on_epoch_end(self, trainer, epoch, logs):
-        self.calls.append(f"epoch_end {epoch} {sorted(logs)} {trainer.epoch} {len(trainer.history)}")
+        self.calls.append(f"epoch_end {epoch} {sorted(logs)} {trainer.epoch} "
+                          f"{len(trainer.history)}")
 
     def on_train_end(self, trainer):
         self.calls.append("train_end")

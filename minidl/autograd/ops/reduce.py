@@ -1,4 +1,5 @@
 """Reductions (sum, mean, var, max, min, logsumexp) and the broadcast pair sum_to/broadcast_to."""
+import numbers
 
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
@@ -8,12 +9,12 @@ def normalize_axis(axis, ndim, op):
     """A tuple of non-negative axes (all axes for None), checked against ``ndim``."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
     out = []
     for a in axes:
         if not -ndim <= a < ndim:  # a 0-d tensor has no axis at all, as in NumPy
             raise ValueError(f"{op}: axis {a} is out of bounds for a tensor of {ndim} dimensions")
-        out.append(a % ndim)
+        out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")
     return tuple(out)

@@ -100,7 +100,7 @@ def squeeze(x, axis=None):
 
 def flatten(x, start_axis=0):
     """Collapse the axes from ``start_axis`` on into one (all axes by default)."""
-    start_axis = start_axis % x.ndim if x.ndim else 0
+    start_axis = normalize_axis(start_axis, x.ndim, "flatten")[0] if x.ndim else 0
     rest = 1
     for n in x.shape[start_axis:]:
         rest *= n

@@ -43,10 +43,20 @@ class LogSoftmax(Function):
 
 
 def softmax(x, axis=-1):
-    """exp(x) / Σ exp(x) along ``axis``."""
-    return Softmax.apply(x, axis=normalize_axis(axis, x.ndim, "softmax")[0])
+    """exp(x) / Σ exp(x) along ``axis`` (``None``: over all elements, as one distribution)."""
+    return Softmax.apply(x, axis=_one_axis(axis, x.ndim, "softmax"))
 
 
 def log_softmax(x, axis=-1):
-    """x − logsumexp(x) along ``axis``."""
-    return LogSoftmax.apply(x, axis=normalize_axis(axis, x.ndim, "log_softmax")[0])
+    """x − logsumexp(x) along ``axis`` (``None``: over all elements, as one distribution)."""
+    return LogSoftmax.apply(x, axis=_one_axis(axis, x.ndim, "log_softmax"))
+
+
+def _one_axis(axis, ndim, op):
+    """One checked, non-negative axis; None (all elements as one distribution) stays None."""
+    if axis is None:
+        return None
+    axes = normalize_axis(axis, ndim, op)
+    if len(axes) != 1:
+        raise ValueError(f"{op}: expected one axis, got {axis}")
+    return axes[0]

@@ -197,6 +197,7 @@ def memory_worker(args):
             current.append(tracemalloc.get_traced_memory()[0])
         result["traced_peak"] = tracemalloc.get_traced_memory()[1]
         result["traced_growth"] = current[-1] - current[0]
+        result["traced_after_each_epoch"] = current
         result["traced_epochs"] = args.mem_epochs
         tracemalloc.stop()
     with open(args.json_out, "w") as f:

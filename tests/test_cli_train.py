@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import minidl as mdl
@@ -43,21 +44,37 @@ def test_train_writes_metrics_checkpoint_and_curves(tmp_path, data_root, capsys)
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_resume_continues_to_more_epochs(tmp_path, data_root, capsys):
-    out = tmp_path / "run"
-    common = ["--data", data_root, "--limit", "600", "--hidden", "16", "--schedule", "none",
-              "--out", str(out)]
-    assert _train(*common, "--epochs", "1") == 0
-    first = mdl.load(out / "checkpoint.npz")
-    assert _train("--resume", str(out), "--out", str(out), "--data", data_root,
-                  "--epochs", "2") == 0
+def test_resume_equals_an_uninterrupted_run(tmp_path, data_root, capsys):
+    common = ["--data", data_root, "--limit", "600", "--hidden", "16", "--schedule", "none"]
+    assert _train(*common, "--epochs", "2", "--out", str(tmp_path / "straight")) == 0
+    assert _train(*common, "--epochs", "1", "--out", str(tmp_path / "stopped")) == 0
+    assert _train("--resume", str(tmp_path / "stopped"), "--out", str(tmp_path / "stopped"),
+                  "--data", data_root, "--epochs", "2") == 0
     assert "resumed from" in capsys.readouterr().out
-    state = mdl.load(out / "checkpoint.npz")
-    assert state["epoch"] == 2
-    assert state["history"]["history"]["loss"][0] == first["history"]["history"]["loss"][0]
+    straight = mdl.load(tmp_path / "straight" / "checkpoint.npz")
+    resumed = mdl.load(tmp_path / "stopped" / "checkpoint.npz")
+    assert resumed["epoch"] == 2 and resumed["history"] == straight["history"]
+    for key, value in straight["model"].items():
+        np.testing.assert_array_equal(resumed["model"][key].numpy(), value.numpy(), err_msg=key)
     # the architecture of a resumed run cannot change
-    assert _train("--resume", str(out), "--out", str(out), "--hidden", "64") == 2
+    assert _train("--resume", str(tmp_path / "stopped"), "--out", str(tmp_path / "x"),
+                  "--hidden", "64") == 2
     assert "--hidden 64 differs from the resumed run's '16'" in capsys.readouterr().err
+
+
+def test_resumed_schedules_keep_their_length():
+    import argparse
+
+    from minidl.cli.train import DEFAULTS, resolve_config
+    args = argparse.Namespace(**{key: None for key in DEFAULTS})
+    saved = {"config": dict(DEFAULTS, schedule="cosine", epochs=4)}
+    assert resolve_config(args, saved)["epochs"] == 4
+    args.epochs = 6
+    with pytest.raises(ValueError, match="--epochs cannot change when resuming a run with "
+                                         "--schedule cosine"):
+        resolve_config(args, saved)
+    saved["config"]["schedule"] = "none"
+    assert resolve_config(args, saved)["epochs"] == 6
 
 
 def test_missing_data_without_network_fails_fast_with_how_to(tmp_path, monkeypatch, capsys):

@@ -7,6 +7,8 @@ itself be differentiated. Gradients are summed back to each input's shape by the
 """
 import weakref
 
+from numpy import generic as _numpy_scalar
+
 from minidl.autograd import anomaly, grad_mode
 from minidl.autograd.tensor import Tensor
 
@@ -93,6 +95,8 @@ class Function:
             raise TypeError(f"{cls.__name__}: at least one input must be a Tensor")
         fn.xp = backend.xp
         y = fn.forward(*arrays, **params)
+        if isinstance(y, _numpy_scalar):
+            y = backend.xp.asarray(y)  # NumPy returns scalars for 0-d results: keep an array
         if needs_grad and grad_mode.state.enabled:
             out = Tensor._make(y, backend, True, fn)
             parents, meta = [], []  # one pass over the inputs: this runs for every recorded op

@@ -95,7 +95,8 @@ def add_parser(subparsers):
                    help="output folder")
     p.add_argument("--resume", metavar="PATH", default=None,
                    help="continue the run saved in PATH (a checkpoint.npz or its folder) with "
-                        "its configuration; --epochs may raise the total")
+                        "its configuration, exactly as if it had not stopped; --epochs may "
+                        "raise the total of runs with --schedule none or plateau")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar, one plain line per epoch instead")
     p.set_defaults(run=run)
@@ -119,7 +120,11 @@ def run(args):
         print(f"minidl train: {exc}", file=sys.stderr)
         return 2
     device = args.device or mdl.backends.default_device()
-    mdl.backends.get_backend(device)  # fail now, with the install hint, if it cannot run
+    try:
+        mdl.backends.get_backend(device)  # fail now, with the install hint, if it cannot run
+    except (RuntimeError, ValueError) as exc:
+        print(f"minidl train: --device {device}: {exc}", file=sys.stderr)
+        return 2
     _print_config(config, args, device, resume_state)
 
     try:
@@ -139,9 +144,9 @@ def run(args):
     scheduler, interval = build_scheduler(config, optimizer, len(train_loader))
     os.makedirs(args.out, exist_ok=True)
     checkpoint_path = os.path.join(args.out, CHECKPOINT)
+    saver = SaveCheckpoint(checkpoint_path, config)
     trainer = mdl.Trainer(model, optimizer, mdl.nn.CrossEntropyLoss(), scheduler=scheduler,
-                          scheduler_interval=interval,
-                          callbacks=[SaveCheckpoint(checkpoint_path, config)])
+                          scheduler_interval=interval, callbacks=[saver])
     if resume_state is not None:
         trainer.load_state_dict(resume_state)
         print(f"resumed from {resume_path} after epoch {trainer.epoch}")
@@ -152,8 +157,10 @@ def run(args):
         if remaining > 0:
             trainer.fit(train_loader, epochs=remaining, val_data=val_loader,
                         progress="line" if args.no_progress else True)
+        else:  # nothing left to train: still leave this run's checkpoint in --out
+            saver.on_epoch_end(trainer, trainer.epoch - 1, {})
     except KeyboardInterrupt:
-        if os.path.exists(checkpoint_path):
+        if saver.written:
             print(f"\ninterrupted; continue with: python -m minidl train --resume "
                   f"{checkpoint_path}", file=sys.stderr)
         raise
@@ -214,6 +221,12 @@ def resolve_config(args, resume_state=None):
                              f"{saved.get(key)!r}; a resumed run keeps its configuration "
                              "(only --epochs may change)")
         config[key] = value
+    if saved is not None and config["epochs"] != saved.get("epochs") \
+            and config["schedule"] not in ("none", "plateau"):
+        raise ValueError(f"--epochs cannot change when resuming a run with --schedule "
+                         f"{config['schedule']}: its learning rates were laid out for "
+                         f"{saved.get('epochs')} epochs (only --schedule none or plateau runs "
+                         "can be extended)")
     _check_config(config)
     return config
 
@@ -377,12 +390,14 @@ class SaveCheckpoint(Callback):
     def __init__(self, path, config):
         self.path = path
         self.config = config
+        self.written = False
 
     def on_epoch_end(self, trainer, epoch, logs):
         from minidl.serialization import save
         state = trainer.state_dict()
         state["config"] = self.config
         save(state, self.path)
+        self.written = True
 
 
 def plot_curves(history, path, config):

@@ -115,8 +115,10 @@ class LabelBinarizer:
 
     Example:
         >>> lb = LabelBinarizer().fit(['no', 'yes', 'no'])
-        >>> lb.transform(['yes', 'no']).ravel().tolist(), lb.inverse_transform(np.array([0.9, 0.2])).tolist()
-        ([1, 0], ['yes', 'no'])
+        >>> lb.transform(['yes', 'no']).ravel().tolist()
+        [1, 0]
+        >>> lb.inverse_transform(np.array([0.9, 0.2])).tolist()
+        ['yes', 'no']
     """
 
     def fit(self, y):

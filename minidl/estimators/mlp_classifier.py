@@ -6,7 +6,8 @@ Same parameters, defaults, methods, fitted attributes and training rules as
 shuffling, ``early_stopping`` on a (stratified) held-out split, ``n_iter_no_change`` / ``tol``
 stopping, ``warm_start`` and ``partial_fit``. The forward pass and the loss are minidl ops and
 every gradient comes from minidl's autograd; the arrays live on minidl's default device
-(``mdl.set_default_device`` / ``$MINIDL_DEVICE``), so the same estimator trains on a GPU.
+(``mdl.set_default_device`` / ``$MINIDL_DEVICE``) and every array op goes through its ``xp``
+(checked on the strict CuPy-like test backend), while ``coefs_`` and all results are NumPy.
 
 Dtype policy (scikit-learn's): float32 input is trained in float32, any other input in float64.
 With the same ``random_state`` and float64 data, the 'sgd' and 'adam' solvers follow
@@ -34,6 +35,7 @@ from minidl.estimators.solvers import AdamOptimizer, SGDOptimizer
 from minidl.estimators.validation_split import shuffle_split, stratified_shuffle_split
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+_SCIPY_FTOL = 2.220446049250313e-09  # SciPy's L-BFGS-B default ftol (factr=1e7 · float64 eps)
 
 
 def _check_solver(estimator):
@@ -453,7 +455,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         T = Tensor._make(self._targets(Y, sample_weight, X.dtype, backend), backend, False, None)
         weight_sum = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
         optimizer = LBFGS(leaves, lr=1, max_iter=self.max_iter, max_eval=self.max_fun,
-                          tolerance_grad=self.tol, tolerance_change=np.finfo(float).eps * 1e7,
+                          tolerance_grad=self.tol, tolerance_change=_SCIPY_FTOL,
                           history_size=10, line_search_fn="strong_wolfe")
         evaluations = []
 
@@ -495,7 +497,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             dtype = np.dtype(np.float64)
         params = self._device_params(backend, dtype)
         return backend.to_numpy(self._proba_on_device(params, backend,
-                                                      backend.from_numpy(X.astype(dtype))))
+                                                      backend.from_numpy(X.astype(dtype, copy=False))))
 
     def _proba_on_device(self, params, backend, x):
         leaves = [Tensor._make(p, backend, False, None) for p in params]

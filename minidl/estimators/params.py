@@ -14,7 +14,8 @@ class InvalidParameterError(ValueError, TypeError):
 
 
 def _real(lo, hi, closed):
-    left, right = ("[" if closed in ("left", "both") else "("), ("]" if closed in ("right", "both") else ")")
+    left = "[" if closed in ("left", "both") else "("
+    right = "]" if closed in ("right", "both") else ")"
 
     def check(v):
         if not isinstance(v, numbers.Real) or isinstance(v, bool):
@@ -22,7 +23,8 @@ def _real(lo, hi, closed):
         ok_lo = lo is None or (v >= lo if closed in ("left", "both") else v > lo)
         ok_hi = hi is None or (v <= hi if closed in ("right", "both") else v < hi)
         return ok_lo and ok_hi
-    text = f"a float in the range {left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
+    low, high = ("-inf" if lo is None else lo), ("inf" if hi is None else hi)
+    text = f"a float in the range {left}{low}, {high}{right}"
     return check, text
 
 
@@ -57,7 +59,8 @@ def _random_state():
         return (v is None or (isinstance(v, numbers.Integral) and not isinstance(v, bool)
                               and 0 <= v <= 2**32 - 1)
                 or isinstance(v, np.random.RandomState))
-    return check, "an int in the range [0, 4294967295], an instance of 'numpy.random.mtrand.RandomState' or None"
+    return check, ("an int in the range [0, 4294967295], an instance of "
+                   "'numpy.random.mtrand.RandomState' or None")
 
 
 def _verbose():

@@ -93,7 +93,8 @@ class AdamOptimizer:
         """One step, in place on each array of ``params``."""
         self.t += 1
         beta1, beta2, eps = float(self.beta_1), float(self.beta_2), float(self.epsilon)
-        lr_t = float(self.learning_rate_init) * math.sqrt(1 - beta2 ** self.t) / (1 - beta1 ** self.t)
+        t = self.t
+        lr_t = float(self.learning_rate_init) * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
         self.learning_rate = lr_t
         for theta, g, m, v in zip(params, grads, self.ms, self.vs):
             m *= beta1

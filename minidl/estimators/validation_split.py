@@ -65,7 +65,8 @@ def stratified_shuffle_split(y, test_size, rng):
     if np.min(class_counts) < 2:
         raise ValueError("The least populated classes in y have only 1 member, which is too "
                          "few. The minimum number of groups for any class cannot be less than "
-                         f"2. Classes with too few members are: {classes[class_counts < 2].tolist()}")
+                         f"2. Classes with too few members are: "
+                         f"{classes[class_counts < 2].tolist()}")
     if n_train < len(classes):
         raise ValueError(f"The train_size = {n_train} should be greater or equal to the number "
                          f"of classes = {len(classes)}")

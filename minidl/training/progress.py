@@ -61,6 +61,12 @@ class EpochProgress:
             self.bar.set_postfix_str(f"{format_logs(running())} - {rate:,.0f} samples/s",
                                      refresh=False)
 
+    def abort(self):
+        """The epoch ended early (an error, Ctrl-C): close the bar without a summary."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
     def close(self, logs):
         """The epoch is over: show its final logs (validation included)."""
         elapsed = time.perf_counter() - self.start

@@ -156,31 +156,38 @@ class Trainer:
             return logs
 
         bar = EpochProgress(epoch + 1, last, len(loader), mode)
-        for batch, data in enumerate(loader):
-            x, y = _unpack(data, device)
-            self._emit("on_batch_begin", batch)
-            optimizer.zero_grad(set_to_none=True)
-            outputs = model(x)
-            loss = loss_fn(outputs, y)
-            loss.backward()
-            self._emit("on_after_backward", batch)
-            optimizer.step()
-            if step_per_batch:
-                self.scheduler.step()
-            self.iterations += 1
-            n = y.shape[0]
-            loss_value = loss.item()  # the one host transfer of the loss per batch
-            loss_sum += loss_value * n
-            batch_logs = {"loss": loss_value}
-            for i, (name, fn) in enumerate(metrics):
-                value = fn(outputs, y)
-                metric_sums[i] += value * n
-                batch_logs[name] = value
-            seen += n
-            bar.update(n, running)
-            self._emit("on_batch_end", batch, batch_logs)
-            if self.stop_training:
-                break
+        try:
+            for batch, data in enumerate(loader):
+                x, y = _unpack(data, device)
+                self._emit("on_batch_begin", batch)
+                optimizer.zero_grad(set_to_none=True)
+                outputs = model(x)
+                loss = loss_fn(outputs, y)
+                loss.backward()
+                self._emit("on_after_backward", batch)
+                optimizer.step()
+                if step_per_batch:
+                    self.scheduler.step()
+                self.iterations += 1
+                n = y.shape[0]
+                loss_value = loss.item()  # the one host transfer of the loss per batch
+                loss_sum += loss_value * n
+                batch_logs = {"loss": loss_value}
+                for i, (name, fn) in enumerate(metrics):
+                    value = fn(outputs, y)
+                    metric_sums[i] += value * n
+                    batch_logs[name] = value
+                seen += n
+                bar.update(n, running)
+                self._emit("on_batch_end", batch, batch_logs)
+                if self.stop_training:
+                    break
+        except BaseException:  # e.g. Ctrl-C: leave the terminal tidy
+            bar.abort()
+            raise
+        if seen == 0 and not self.stop_training:
+            bar.abort()
+            raise ValueError("Trainer.fit: the training data gave no batches")
         return running(), bar
 
     def _step_scheduler(self, logs):

@@ -46,8 +46,9 @@ def to_numpy(t):
     return t.numpy() if isinstance(t, mdl.Tensor) else t.detach().numpy()
 
 
-def compare_torch(shapes, torch_fn, mdl_fn, device="cpu", make=values, dtypes=("float32", "float64"),
-                  atol=None, rtol=None, grad=True, seed=0, torch_float64=False):
+def compare_torch(shapes, torch_fn, mdl_fn, device="cpu", make=values,
+                  dtypes=("float32", "float64"), atol=None, rtol=None, grad=True, seed=0,
+                  torch_float64=False):
     """Run ``torch_fn`` and ``mdl_fn`` on the same inputs; compare values, dtypes and gradients.
 
     One line per op, in the manner of tinygrad's ``helper_test_op``. ``shapes`` is a list of

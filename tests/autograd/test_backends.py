@@ -37,8 +37,9 @@ def test_to_cuda_without_cupy_says_what_is_missing_and_how_to_install():
         missing = "GPU"
     except ImportError:
         missing = "CuPy"
-    for attempt in (lambda: x.to("cuda"), lambda: x.cuda(), lambda: mdl.tensor([1.0], device="cuda"),
-                    lambda: mdl.zeros(2, device="cuda:0"), lambda: mdl.set_default_device("cuda")):
+    for attempt in (lambda: x.to("cuda"), lambda: x.cuda(),
+                    lambda: mdl.tensor([1.0], device="cuda"), lambda: mdl.zeros(2, device="cuda:0"),
+                    lambda: mdl.set_default_device("cuda")):
         with pytest.raises(RuntimeError, match=missing) as info:
             attempt()
         if missing == "CuPy":
@@ -86,7 +87,7 @@ def test_minidl_device_in_a_fresh_process():
         assert "RuntimeError" in result.stderr and "cuda" in result.stderr
 
 
-def test_mixing_devices_raises_naming_both(device):
+def test_mixing_devices_raises_naming_both():
     a = mdl.tensor([1.0, 2.0], device="cpu")
     b = mdl.tensor([1.0, 2.0], device="strict")
     for op in (lambda: a + b, lambda: b * a, lambda: mdl.maximum(a, b), lambda: a @ b,

@@ -1,4 +1,4 @@
-"""Dtypes: float32 by default, float64 on request, Python scalars never widen, ints carry no grad."""
+"""Dtypes: float32 by default, float64 on request, scalars never widen, ints carry no grad."""
 import numpy as np
 import pytest
 

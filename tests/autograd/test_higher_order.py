@@ -117,7 +117,8 @@ def test_hessian_vector_products_match_torch(device):
         (lambda x: mdl.log_softmax(x, 0).sum(0).exp().sum(),
          lambda x: torch.log_softmax(x, 0).sum(0).exp().sum()),
         (lambda x: mdl.sigmoid(x).tanh().sum(), lambda x: torch.sigmoid(x).tanh().sum()),
-        (lambda x: (x.exp() * x.log_softmax()).mean(), lambda x: (x.exp() * x.log_softmax(-1)).mean()),
+        (lambda x: (x.exp() * x.log_softmax()).mean(),
+         lambda x: (x.exp() * x.log_softmax(-1)).mean()),
     ]
     for f, tf in cases:
         x, v = leaf(xv, device), mdl.tensor(vv, device=device)

@@ -39,7 +39,7 @@ def test_mixing_numpy_and_strict_arrays_raises():
     a = strict([1.0, 2.0])
     for op in (lambda: a + np.ones(2), lambda: np.ones(2) * a, lambda: xp.maximum(a, np.ones(2)),
                lambda: a.__setitem__(0, np.ones(()))):
-        with pytest.raises(StrictArrayError, match="mixed with device arrays|was called on a device"):
+        with pytest.raises(StrictArrayError, match="mixed with device|was called on a device"):
             op()
 
 

@@ -67,7 +67,8 @@ def test_splits_match_sklearns_train_test_split(seed):
     np.testing.assert_array_equal(train, sk_train)
     np.testing.assert_array_equal(val, sk_val)
     train, val = shuffle_split(len(y), 0.15, np.random.RandomState(seed))
-    sk_train, sk_val = train_test_split(idx, test_size=0.15, random_state=np.random.RandomState(seed))
+    sk_train, sk_val = train_test_split(idx, test_size=0.15,
+                                        random_state=np.random.RandomState(seed))
     np.testing.assert_array_equal(train, sk_train)
     np.testing.assert_array_equal(val, sk_val)
 

@@ -180,7 +180,8 @@ def test_pickle_roundtrip_keeps_predictions_and_partial_fit_state(blobs):
     clf = MLPClassifier((4,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
-    np.testing.assert_array_equal(again.partial_fit(X, y).coefs_[0], clf.partial_fit(X, y).coefs_[0])
+    np.testing.assert_array_equal(again.partial_fit(X, y).coefs_[0],
+                                  clf.partial_fit(X, y).coefs_[0])
 
 
 _WITHOUT_SKLEARN = r"""

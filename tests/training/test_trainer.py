@@ -245,3 +245,11 @@ def test_bad_arguments():
         Trainer(model, opt, "mse").fit(42)
     with pytest.raises(ValueError, match="x has 3 samples but y has 2"):
         Trainer(model, opt, "mse").fit((np.zeros((3, 4)), np.zeros(2)))
+
+
+def test_empty_training_data_is_an_error():
+    x, y = blobs(n=10)
+    trainer = _trainer(mlp())
+    loader = DataLoader(TensorDataset(x, y), batch_size=32, drop_last=True)  # no full batch
+    with pytest.raises(ValueError, match="the training data gave no batches"):
+        trainer.fit(loader, progress=False)

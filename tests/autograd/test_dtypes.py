@@ -147,3 +147,20 @@ def test_float32_gradient_of_a_float64_cast(device):
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
     assert x.float() is x and x.double().dtype == np.float64
+
+
+@pytest.mark.parametrize("expr", ["i * 0.5", "0.5 * i", "i / 2", "i / i", "i - 1.5", "b * 0.5",
+                                  "i ** 0.5", "2.0 ** i"])
+def test_python_float_never_makes_an_integer_tensor_float64(expr, device):
+    """Integer/bool tensors meeting a Python float (or true division) take the default float
+    dtype, as in PyTorch: a Python scalar never widens to float64."""
+    i = mdl.tensor([1, 2, 3], device=device)
+    b = mdl.tensor([True, False, True], device=device)
+    assert eval(expr).dtype == np.float32
+    mdl.set_default_dtype("float64")
+    assert eval(expr).dtype == np.float64
+
+
+def test_integer_arithmetic_with_python_ints_stays_integer(device):
+    i = mdl.tensor([1, 2, 3], device=device)
+    assert (i + 1).dtype == np.int64 and (i * 2).dtype == np.int64 and (i ** 2).dtype == np.int64

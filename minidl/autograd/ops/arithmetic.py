@@ -10,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from minidl import dtypes
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
 
@@ -23,6 +24,25 @@ def operand(x):
     if isinstance(x, numbers.Number):
         return x
     return Tensor(x)
+
+
+def operands(a, b, true_division=False):
+    """Both operands of a binary op. Integer and bool tensors meeting a Python float, or true
+    division without any floating tensor, become the default float dtype (as in PyTorch), so a
+    Python scalar never turns them into float64."""
+    a, b = operand(a), operand(b)
+    floaty = true_division or type(a) is float or type(b) is float
+    if floaty and not (_is_floating(a) or _is_floating(b)):
+        default = dtypes.get_default_dtype()
+        if isinstance(a, Tensor):
+            a = a.astype(default)
+        if isinstance(b, Tensor):
+            b = b.astype(default)
+    return a, b
+
+
+def _is_floating(x):
+    return isinstance(x, Tensor) and x.data.dtype.kind in "fc"
 
 
 class Add(Function):
@@ -105,7 +125,7 @@ def _needs(node, i):
 
 
 def add(a, b):
-    a, b = operand(a), operand(b)
+    a, b = operands(a, b)
     try:
         return Add.apply(a, b)
     except ValueError as exc:
@@ -113,7 +133,7 @@ def add(a, b):
 
 
 def sub(a, b):
-    a, b = operand(a), operand(b)
+    a, b = operands(a, b)
     try:
         return Sub.apply(a, b)
     except ValueError as exc:
@@ -121,7 +141,7 @@ def sub(a, b):
 
 
 def mul(a, b):
-    a, b = operand(a), operand(b)
+    a, b = operands(a, b)
     try:
         return Mul.apply(a, b)
     except ValueError as exc:
@@ -129,7 +149,7 @@ def mul(a, b):
 
 
 def div(a, b):
-    a, b = operand(a), operand(b)
+    a, b = operands(a, b, true_division=True)
     try:
         return Div.apply(a, b)
     except ValueError as exc:
@@ -141,7 +161,7 @@ def neg(x):
 
 
 def pow(a, b):
-    a, b = operand(a), operand(b)
+    a, b = operands(a, b)
     if isinstance(b, numbers.Number) and isinstance(a, Tensor) and a.dtype.kind in "iu" \
             and isinstance(b, int) and b < 0:
         raise ValueError("pow: integer tensors cannot be raised to negative integer powers")

@@ -6,7 +6,6 @@ writes to ``--out``: ``checkpoint.npz`` (after every epoch: model, optimizer, sc
 history, RNG; ``--resume`` continues from it exactly), ``metrics.json``, and ``curves.png``
 (loss and accuracy per epoch, when matplotlib is installed).
 """
-import argparse
 import json
 import os
 import sys
@@ -49,8 +48,7 @@ def add_parser(subparsers):
         "train", help="train an MLP on MNIST end to end",
         description="Train a multi-layer perceptron on MNIST (or Fashion-MNIST): per-epoch "
                     "loss/accuracy on a held-out validation split, then the test accuracy. "
-                    "Writes checkpoint.npz, metrics.json and curves.png to --out.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                    "Writes checkpoint.npz, metrics.json and curves.png to --out.")
     d = DEFAULTS
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default=None,
                    help=f"dataset (default {d['dataset']})")

@@ -154,13 +154,13 @@ def test_float32_gradient_of_a_float64_cast(device):
 def test_python_float_never_makes_an_integer_tensor_float64(expr, device):
     """Integer/bool tensors meeting a Python float (or true division) take the default float
     dtype, as in PyTorch: a Python scalar never widens to float64."""
-    i = mdl.tensor([1, 2, 3], device=device)
-    b = mdl.tensor([True, False, True], device=device)
+    i = mdl.tensor([1, 2, 3], device=device)  # noqa: F841 (used by eval)
+    b = mdl.tensor([True, False, True], device=device)  # noqa: F841 (used by eval)
     assert eval(expr).dtype == np.float32
     mdl.set_default_dtype("float64")
     assert eval(expr).dtype == np.float64
 
 
 def test_integer_arithmetic_with_python_ints_stays_integer(device):
-    i = mdl.tensor([1, 2, 3], device=device)
+    i = mdl.tensor([1, 2, 3], device=device)  # noqa: F841 (used by eval)
     assert (i + 1).dtype == np.int64 and (i * 2).dtype == np.int64 and (i ** 2).dtype == np.int64

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-import minidl as mdl
 from minidl.teaching import SURFACES, compare_optimizers, get_surface, run_optimizer
 from minidl.teaching.compare import parse_spec
 

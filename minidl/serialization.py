@@ -25,13 +25,13 @@ import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
 from minidl import backends
 from minidl.autograd.tensor import Tensor
+from minidl.files import atomic_write
 
 FORMAT = "minidl-checkpoint"
 VERSION = 1
@@ -60,27 +60,12 @@ def save(obj, path):
     root = _encode(obj, arrays, "obj")
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root},
                           allow_nan=False, separators=(",", ":"))
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600 files; give the usual mode
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
-                zf.writestr(_MANIFEST, manifest)
-                for name, array in arrays.items():
-                    with zf.open(name + ".npy", "w", force_zip64=True) as member:
-                        np.lib.format.write_array(member, array, allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(folder)
+    with atomic_write(path, "wb") as f:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(_MANIFEST, manifest)
+            for name, array in arrays.items():
+                with zf.open(name + ".npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
 
 
 def load(path, map_location=None):
@@ -169,20 +154,6 @@ def _add_array(arrays, array, where):
     return name
 
 
-def _fsync_dir(folder):
-    """Make the rename durable (POSIX); not possible (nor needed) on every platform."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 # -- decoding -------------------------------------------------------------------------------
 class _Decoder:
     def __init__(self, zf, names, path, backend):
@@ -246,10 +217,3 @@ class _Decoder:
         except (EOFError, OSError) as exc:
             raise ValueError(f"{self.path}: array {member} is truncated or corrupt ({exc})") \
                 from exc
-
-
-def _new_file_mode():
-    """The mode ``open(path, 'w')`` would give a new file: 0o666 minus the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from minidl.files import atomic_write
 from minidl.training.callbacks import Callback
 
 DEFAULTS = {
@@ -186,7 +187,7 @@ def run(args):
         metrics["best_val_accuracy"] = history["val_accuracy"][best]
         metrics["best_epoch"] = best + 1
     metrics_path = os.path.join(args.out, "metrics.json")
-    with open(metrics_path, "w") as f:
+    with atomic_write(metrics_path, "w") as f:
         json.dump(metrics, f, indent=2)
         f.write("\n")
     written = [checkpoint_path, metrics_path]

@@ -7,9 +7,10 @@ file under the final name, and a later attempt starts clean.
 """
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
+
+from minidl.files import atomic_write
 
 DEFAULT_TIMEOUT = 10.0  # seconds per connection attempt and per read
 _CHUNK = 1 << 16
@@ -67,28 +68,16 @@ def download(filename, sha256, mirrors, folder, timeout=DEFAULT_TIMEOUT):
 
 def _fetch_verified(url, sha256, target, timeout):
     """Stream ``url`` into a temporary file beside ``target``; rename it there if it verifies."""
-    folder = os.path.dirname(target) or "."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(target) + ".",
-                               suffix=".part")
-    try:
-        os.chmod(tmp, _new_file_mode())  # mkstemp makes 0600 files; give the usual mode
-        digest = hashlib.sha256()
-        request = urllib.request.Request(url, headers={"User-Agent": "minidl"})
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as src:
-            for chunk in iter(lambda: src.read(_CHUNK), b""):
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+    digest = hashlib.sha256()
+    request = urllib.request.Request(url, headers={"User-Agent": "minidl"})
+    with atomic_write(target, "wb", suffix=".part") as out, \
+            urllib.request.urlopen(request, timeout=timeout) as src:
+        for chunk in iter(lambda: src.read(_CHUNK), b""):
+            digest.update(chunk)
+            out.write(chunk)
+        # checked before the rename: a file that fails its checksum is never used
         if digest.hexdigest() != sha256.lower():
             raise ValueError(f"checksum mismatch: sha256 {digest.hexdigest()}, expected {sha256}")
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _reason(exc):
@@ -97,10 +86,3 @@ def _reason(exc):
     if isinstance(exc, urllib.error.URLError):
         return f"{exc.reason}"
     return f"{exc}"
-
-
-def _new_file_mode():
-    """The mode ``open(path, 'w')`` would give a new file: 0o666 minus the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask

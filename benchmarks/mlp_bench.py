@@ -313,6 +313,7 @@ def render(args, timings, memory, total_seconds):
         t = result["threads"]
         lines += ["", f"## {t} thread{'s' if t > 1 else ''} "
                       f"(OPENBLAS_NUM_THREADS={t}, torch.set_num_threads({t}))", "",
+                  f"BLAS in this process: {result['blas']}", "",
                   "| workload | contender | median s/epoch | min–max | × NumPy ref | × PyTorch "
                   "| mean loss, last epoch |",
                   "|---|---|---:|---:|---:|---:|---:|"]

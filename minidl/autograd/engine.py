@@ -89,7 +89,7 @@ def _prepare(outputs, grad_outputs, what):
             g = Tensor._make(y.xp.ones_like(y.data), y._backend, False, None)
         elif not isinstance(g, Tensor):
             g = Tensor(g, dtype=y.dtype, device=y.device)
-        if g.shape != y.shape:
+        if g.data.shape != y.data.shape:
             raise RuntimeError(f"{what}: gradient of shape {g.shape} given for output {i} of "
                                f"shape {y.shape}")
         if g._backend is not y._backend:
@@ -123,18 +123,13 @@ def run(roots, root_grads, retain_graph, create_graph, capture=None, results=Non
 
 def _run(roots, root_grads, retain_graph, create_graph, capture, results):
     grads = {}            # node -> gradient of its output, summed over consumers
-    pending = {}          # node -> consumers not yet processed
-    handed_out = set()    # owners of arrays already given to a leaf (so they are not shared)
-    for g in root_grads:
-        handed_out.add(id(_owner(g.data)))
-
+    leaf_grads = {}       # id(leaf) -> (leaf, gradient summed over its consumers)
     start = []
     for y, g in zip(roots, root_grads):
         node = y.grad_fn
         if node is None:  # a leaf: the root is its own gradient's target
-            _deliver_leaf(y, g, capture, results, create_graph, handed_out)
-            continue
-        if node in grads:
+            _add_leaf_grad(leaf_grads, y, g)
+        elif node in grads:
             grads[node] = grads[node] + g
         else:
             grads[node] = g
@@ -146,29 +141,37 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
         needed, reach = _needed(start, capture)
         start = [node for node in start if node in reach]
 
-    # Count, for each node, how many edges point at it from the part of the graph we reach.
-    stack = list(dict.fromkeys(start))
-    seen = set(stack)
+    # Count, for each node, how many consumers will send it a gradient (its in-degree in the
+    # part of the graph we walk); a node is ready once all of them have.
+    pending = {}
+    stack = list(start)
     while stack:
-        node = stack.pop()
-        parents = node.parents
+        parents = stack.pop().parents
         if parents is None:
             raise RuntimeError(_FREED)
         for p in parents:
-            if p is not None and not isinstance(p, Tensor) and (reach is None or p in reach):
-                pending[p] = pending.get(p, 0) + 1  # a node (leaves may be Parameters)
-                if p not in seen:
-                    seen.add(p)
+            if p is None or isinstance(p, Tensor) or (reach is not None and p not in reach):
+                continue  # no gradient wanted, or a leaf (leaves may be Parameters)
+            if p in pending:
+                pending[p] += 1
+            else:
+                pending[p] = 1
+                if p not in grads:  # (a root reached again is already on its way)
                     stack.append(p)
 
-    ready = [node for node in dict.fromkeys(start) if pending.get(node, 0) == 0]
+    ready = [node for node in start if node not in pending]
     check = anomaly.state.enabled
     watch = tuple(observers) if observers else None
-    leaf_grads = {}       # id(leaf) -> (leaf, gradient summed over its consumers)
     while ready:
         node = ready.pop()
         gy = grads.pop(node, None)
         parents = node.parents
+        if needed is not None and node not in needed:  # grad() wants nothing beyond this node
+            if gy is not None and node in capture:
+                for slot in capture[node]:
+                    results[slot] = gy if results[slot] is None else results[slot] + gy
+            continue
+        gxs = None
         if gy is not None:
             if node.hooks:
                 for hook in node.hooks:
@@ -182,20 +185,26 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
             if capture is not None and node in capture:
                 for slot in capture[node]:
                     results[slot] = gy if results[slot] is None else results[slot] + gy
-                if node not in needed:  # grad() wants this node's gradient, nothing beyond it
-                    continue
             gxs = node.backward(gy)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
+            if len(gxs) < len(parents):
+                raise RuntimeError(f"{type(node).__name__}.backward returned {len(gxs)} "
+                                   f"gradients for {len(parents)} inputs")
             if watch is not None:
                 for observer in watch:
                     observer(node, gy, gxs)
-            meta = node.input_meta
-            for i, (p, gx) in enumerate(zip(parents, gxs)):
-                if p is None or gx is None:
-                    continue
+        meta = node.input_meta
+        for i, p in enumerate(parents):
+            if p is None:
+                continue
+            leaf = isinstance(p, Tensor)
+            if not leaf and reach is not None and p not in reach:
+                continue
+            gx = None if gxs is None else gxs[i]
+            if gx is not None:
                 if type(gx) is not Tensor:
-                    gx = Tensor._make(gx, node_backend(gy), False, None)
+                    gx = Tensor._make(gx, gy._backend, False, None)
                 shape, dtype = meta[i]
                 if gx.data.shape != shape:
                     gx = _sum_to(gx, shape, node, i)
@@ -203,24 +212,29 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
                     gx = gx.astype(dtype)
                 if check:
                     anomaly.check_backward(node, i, gx)
-                if isinstance(p, Tensor):  # a leaf: sum what arrives, deliver once at the end
-                    got = leaf_grads.get(id(p))
-                    leaf_grads[id(p)] = (p, gx) if got is None else (p, got[1] + gx)
+                if leaf:  # summed here, delivered once at the end
+                    _add_leaf_grad(leaf_grads, p, gx)
                 elif p in grads:
                     grads[p] = grads[p] + gx
                 else:
                     grads[p] = gx
-        for p in parents:
-            if p is not None and not isinstance(p, Tensor) and (reach is None or p in reach):
-                left = pending[p] - 1  # a node (leaves may be Parameters)
+            if not leaf:
+                left = pending[p] - 1
                 pending[p] = left
                 if left == 0:
                     ready.append(p)
         if not retain_graph:
             node.release()
     # Leaf hooks see the total gradient once, as PyTorch's do, not each contribution.
-    for leaf, g in leaf_grads.values():
-        _deliver_leaf(leaf, g, capture, results, create_graph, handed_out)
+    if leaf_grads:
+        handed_out = {id(_owner(g.data)) for g in root_grads}
+        for leaf, g in leaf_grads.values():
+            _deliver_leaf(leaf, g, capture, results, create_graph, handed_out)
+
+
+def _add_leaf_grad(leaf_grads, leaf, g):
+    got = leaf_grads.get(id(leaf))
+    leaf_grads[id(leaf)] = (leaf, g) if got is None else (leaf, got[1] + g)
 
 
 def _needed(start, capture):
@@ -242,10 +256,6 @@ def _needed(start, capture):
             stack.extend((p, False) for p in parents
                          if p is not None and not isinstance(p, Tensor) and p not in visited)
     return needed, needed | {node for node in visited if node in capture}
-
-
-def node_backend(gy):
-    return gy._backend
 
 
 def _sum_to(gx, shape, node, i):
@@ -272,8 +282,12 @@ def _deliver_leaf(leaf, g, capture, results, create_graph, handed_out):
             # The first gradient is taken as is (no copy) unless its memory is already some
             # other leaf's gradient or the caller's: in-place updates of .grad (clipping) must
             # not reach anything else.
-            owner = id(_owner(g.data))
-            if owner in handed_out or not getattr(g.data.flags, "writeable", True):
+            data = g.data
+            base = getattr(data, "base", None)
+            owner = id(data if base is None else base)
+            # (an array that owns its memory is writeable; only views need the flag checked)
+            if owner in handed_out or (base is not None and
+                                       not getattr(data.flags, "writeable", True)):
                 g = Tensor._make(g.data.copy(), g._backend, False, None)
             else:
                 handed_out.add(owner)

@@ -16,15 +16,16 @@ from minidl.autograd.tensor import Tensor
 class Function:
     """Base class of every differentiable op. Call ``SubClass.apply(*inputs, **params)``."""
 
-    __slots__ = ("xp", "parents", "input_meta", "hooks", "retained", "created_at",
-                 "_save_in", "_save_out", "_saved", "__weakref__", "__dict__")
+    __slots__ = ("xp", "parents", "input_meta", "_saved", "__weakref__", "__dict__")
+    # (_saved is set for every recorded node; unrecorded nodes are never asked for it)
 
-    def __init__(self):
-        self._save_in = None
-        self._save_out = False
-        self.hooks = None
-        self.retained = None
-        self.created_at = None
+    # Defaults read through the class, so that making a node costs no __init__ call; a node
+    # that sets one of these gets its own value in its __dict__.
+    hooks = None        # gradient hooks of the output (Tensor.register_hook on a non-leaf)
+    retained = None     # weak reference to the output when it called retain_grad()
+    created_at = None   # where the op was created (recorded under detect_anomaly)
+    _save_in = None     # positions of the inputs backward needs (save_inputs)
+    _save_out = False   # whether backward needs the output (save_outputs)
 
     # -- what a subclass writes -------------------------------------------------------
     def forward(self, *arrays):
@@ -77,7 +78,7 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays and, in grad mode, record the node."""
-        fn = cls()
+        fn = _new(cls)
         backend = None
         arrays = []
         needs_grad = False
@@ -88,7 +89,8 @@ class Function:
                 elif x._backend is not backend:
                     _device_mismatch(cls, inputs)
                 arrays.append(x.data)
-                needs_grad = needs_grad or x.requires_grad
+                if x.requires_grad:
+                    needs_grad = True
             else:
                 arrays.append(x)
         if backend is None:
@@ -97,28 +99,31 @@ class Function:
         y = fn.forward(*arrays, **params)
         if isinstance(y, _numpy_scalar):
             y = backend.xp.asarray(y)  # NumPy returns scalars for 0-d results: keep an array
-        if needs_grad and grad_mode.state.enabled:
-            out = Tensor._make(y, backend, True, fn)
-            parents, meta = [], []  # one pass over the inputs: this runs for every recorded op
-            for x in inputs:
-                if isinstance(x, Tensor):
-                    parents.append((x.grad_fn or x) if x.requires_grad else None)
-                    meta.append((x.data.shape, x.data.dtype))
-                else:
-                    parents.append(None)
-                    meta.append(None)
-            fn.parents = tuple(parents)
-            fn.input_meta = tuple(meta)
-            saved = []
-            if fn._save_in is not None:
-                for i in fn._save_in:
-                    x = inputs[i]
-                    saved.append((x, x._version, None) if isinstance(x, Tensor) else x)
-            if fn._save_out:
-                saved.append((y, 0, _OutputRef(out, backend)))
-            fn._saved = saved
-        else:
+        if not (needs_grad and grad_mode.state.enabled):
             out = Tensor._make(y, backend, False, None)
+            if anomaly.state.enabled:
+                anomaly.check_forward(fn, out)
+            return out
+        out = Tensor._make(y, backend, True, fn)
+        parents, meta = [], []  # one pass over the inputs: this runs for every recorded op
+        for x in inputs:
+            if isinstance(x, Tensor):
+                parents.append((x.grad_fn or x) if x.requires_grad else None)
+                data = x.data
+                meta.append((data.shape, data.dtype))
+            else:
+                parents.append(None)
+                meta.append(None)
+        fn.parents = tuple(parents)
+        fn.input_meta = tuple(meta)
+        saved = []
+        if fn._save_in is not None:
+            for i in fn._save_in:
+                x = inputs[i]
+                saved.append((x, x._version, None) if isinstance(x, Tensor) else x)
+        if fn._save_out:
+            saved.append((y, 0, _OutputRef(out, backend)))
+        fn._saved = saved
         if anomaly.state.enabled:
             anomaly.check_forward(fn, out)
         return out
@@ -130,6 +135,9 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__} node>"
+
+
+_new = object.__new__
 
 
 class _OutputRef:

@@ -39,13 +39,14 @@ class SoftmaxCrossEntropy(Function):
         shifted = x - x.max(axis=1, keepdims=True)
         e = xp.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
-        log_p = shifted - xp.log(total)
+        log_total = xp.log(total)
+        loss = log_total[:, 0] - shifted[rows, labels]    # −log pᵧ = lse − xᵧ (shifted)
         e /= total
         self.p = e  # softmax, kept for backward
-        loss = -log_p[rows, labels]
         if sample_weight is not None:
             loss *= sample_weight
         if label_smoothing > 0:
+            log_p = shifted - log_total
             smooth = -(log_p.sum(axis=1) if class_weight is None else log_p @ class_weight)
             if valid is not None:
                 smooth *= valid

@@ -63,22 +63,25 @@ class Module:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called; "
                                  f"call super().__init__() first in {type(self).__name__}.__init__")
         params, buffers, modules = self._parameters, self._buffers, self._modules
+        # Registered values are also kept in __dict__, so reading ``self.weight`` is a plain
+        # attribute lookup (no __getattr__ search through the tables on every forward).
+        d = self.__dict__
         if isinstance(value, Parameter):
             self._forget(name)
-            params[name] = value
+            params[name] = d[name] = value
         elif isinstance(value, Module):
             self._forget(name)
-            modules[name] = value
+            modules[name] = d[name] = value
         elif name in params:
             if value is not None:
                 raise TypeError(f"cannot assign a {type(value).__name__} to parameter {name!r} of "
                                 f"{type(self).__name__}: use nn.Parameter(...) or None")
-            params[name] = None
+            params[name] = d[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign a {type(value).__name__} to buffer {name!r} of "
                                 f"{type(self).__name__}: use a Tensor or None")
-            buffers[name] = value
+            buffers[name] = d[name] = value
         else:
             if _holds_modules(value):
                 warnings.warn(
@@ -118,7 +121,7 @@ class Module:
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got "
                             f"{type(param).__name__}")
         self._forget(name)
-        self._parameters[name] = param
+        self._parameters[name] = self.__dict__[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register a tensor that is state but not trained (e.g. running statistics).
@@ -129,7 +132,7 @@ class Module:
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got "
                             f"{type(tensor).__name__}")
         self._forget(name)
-        self._buffers[name] = tensor
+        self._buffers[name] = self.__dict__[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
 
@@ -138,7 +141,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._forget(name)
-        self._modules[name] = module
+        self._modules[name] = self.__dict__[name] = module
 
     # -- traversal ----------------------------------------------------------------------------
     def named_modules(self, prefix=""):

@@ -71,7 +71,9 @@ class Mul(Function):
 
     def backward(self, gy):
         a, b = self.saved_tensors
-        return gy * b, gy * a
+        needs_a, needs_b = self.parents[0] is not None, self.parents[1] is not None
+        # (x * mask in Dropout needs no gradient for the mask: skip that product)
+        return (gy * b if needs_a else None), (gy * a if needs_b else None)
 
 
 class Div(Function):
@@ -83,7 +85,7 @@ class Div(Function):
     def backward(self, gy):
         a, b = self.saved_tensors
         ga = gy / b
-        return ga, -ga * a / b
+        return ga, (-ga * a / b if self.parents[1] is not None else None)
 
 
 class Neg(Function):

@@ -86,7 +86,8 @@ def _prepare(outputs, grad_outputs, what):
                 raise RuntimeError(
                     f"{what}: a gradient can be implied only for one-element outputs, but output "
                     f"{i} has shape {y.shape}; pass gradient= (d loss / d output) of that shape")
-            g = Tensor._make(y.xp.ones_like(y.data), y._backend, False, None)
+            data = y.data  # (xp.ones, not ones_like: NumPy's ones_like is a slow Python function)
+            g = Tensor._make(y.xp.ones(data.shape, dtype=data.dtype), y._backend, False, None)
         elif not isinstance(g, Tensor):
             g = Tensor(g, dtype=y.dtype, device=y.device)
         if g.data.shape != y.data.shape:

@@ -1,6 +1,7 @@
 """Adam and its AMSGrad variant: momentum on the gradient, scaled by a running RMS of it."""
 from minidl.backends import get_array_module
-from minidl.optim.optimizer import Optimizer, check_betas, check_lr, check_nonnegative, lerp_
+from minidl.optim.optimizer import (Optimizer, check_betas, check_lr, check_nonnegative,
+                                    ema_square_, lerp_)
 
 
 class Adam(Optimizer):
@@ -67,10 +68,7 @@ class Adam(Optimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         tmp = self.scratch(theta)                              # the one work array
         lerp_(m, g, 1.0 - beta1, tmp)                          # m ← β₁·m + (1 − β₁)·g
-        v *= beta2
-        xp.multiply(g, 1.0 - beta2, out=tmp)
-        tmp *= g
-        v += tmp                                               # v ← β₂·v + (1 − β₂)·g²
+        ema_square_(v, g, beta2, tmp)                          # v ← β₂·v + (1 − β₂)·g²
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         step_size = lr / bias_correction1

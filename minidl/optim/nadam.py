@@ -1,6 +1,7 @@
 """NAdam: Adam with Nesterov momentum and Dozat's momentum-decay schedule."""
 from minidl.backends import get_array_module
-from minidl.optim.optimizer import Optimizer, check_betas, check_lr, check_nonnegative, lerp_
+from minidl.optim.optimizer import (Optimizer, check_betas, check_lr, check_nonnegative,
+                                    ema_square_, lerp_)
 
 
 class NAdam(Optimizer):
@@ -67,10 +68,7 @@ class NAdam(Optimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         tmp = self.scratch(theta)
         lerp_(m, g, 1.0 - beta1, tmp)                          # β₁·m + (1 − β₁)·g
-        v *= beta2
-        xp.multiply(g, 1.0 - beta2, out=tmp)
-        tmp *= g
-        v += tmp                                               # β₂·v + (1 − β₂)·g²
+        ema_square_(v, g, beta2, tmp)                          # β₂·v + (1 − β₂)·g²
         denom = self.scratch(theta, "denom")
         xp.divide(v, bias_correction2, out=denom)
         xp.sqrt(denom, out=denom)

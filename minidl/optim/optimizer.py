@@ -324,6 +324,17 @@ def lerp_(start, end, weight, scratch):
     return start
 
 
+def ema_square_(v, g, beta2, scratch):
+    """``v ← β₂·v + (1 − β₂)·g²`` in place (the second moment of Adam and its relatives),
+    in PyTorch's order of operations: ``v·β₂``, then ``+ g·(1 − β₂)·g``."""
+    xp = get_array_module(v)
+    v *= beta2
+    xp.multiply(g, 1.0 - beta2, out=scratch)
+    scratch *= g
+    v += scratch
+    return v
+
+
 def _pack_option(value):
     """A group option for ``state_dict``: minidl's schedules as their config."""
     from minidl.optim import schedules

@@ -1,6 +1,7 @@
 """RAdam: Adam whose adaptive step is switched on only once its variance is tractable."""
 from minidl.backends import get_array_module
-from minidl.optim.optimizer import Optimizer, check_betas, check_lr, check_nonnegative, lerp_
+from minidl.optim.optimizer import (Optimizer, check_betas, check_lr, check_nonnegative,
+                                    ema_square_, lerp_)
 
 
 class RAdam(Optimizer):
@@ -57,10 +58,7 @@ class RAdam(Optimizer):
         m, v = state["exp_avg"], state["exp_avg_sq"]
         tmp = self.scratch(theta)
         lerp_(m, g, 1.0 - beta1, tmp)                          # β₁·m + (1 − β₁)·g
-        v *= beta2
-        xp.multiply(g, 1.0 - beta2, out=tmp)
-        tmp *= g
-        v += tmp                                               # β₂·v + (1 − β₂)·g²
+        ema_square_(v, g, beta2, tmp)                          # β₂·v + (1 − β₂)·g²
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         step = xp.divide(m, bias_correction1, out=tmp)         # m̂

@@ -82,12 +82,14 @@ def _prepare(outputs, grad_outputs, what):
                                "requires_grad=True?)")
         g = None if grad_outputs is None else grad_outputs[i]
         if g is None:
-            if y.size != 1:
+            data = y.data
+            if data.size != 1:
                 raise RuntimeError(
                     f"{what}: a gradient can be implied only for one-element outputs, but output "
                     f"{i} has shape {y.shape}; pass gradient= (d loss / d output) of that shape")
-            data = y.data  # (xp.ones, not ones_like: NumPy's ones_like is a slow Python function)
-            g = Tensor._make(y.xp.ones(data.shape, dtype=data.dtype), y._backend, False, None)
+            ones = y.xp.empty(data.shape, dtype=data.dtype)  # (NumPy's ones is Python code:
+            ones.fill(1)                                      # empty + fill is two C calls)
+            g = Tensor._make(ones, y._backend, False, None)
         elif not isinstance(g, Tensor):
             g = Tensor(g, dtype=y.dtype, device=y.device)
         if g.data.shape != y.data.shape:
@@ -214,7 +216,8 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
                 if check:
                     anomaly.check_backward(node, i, gx)
                 if leaf:  # summed here, delivered once at the end
-                    _add_leaf_grad(leaf_grads, p, gx)
+                    got = leaf_grads.get(id(p))
+                    leaf_grads[id(p)] = (p, gx) if got is None else (p, got[1] + gx)
                 elif p in grads:
                     grads[p] = grads[p] + gx
                 else:

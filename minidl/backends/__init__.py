@@ -12,11 +12,15 @@ from minidl.backends.device import Backend, cupy_backend, numpy_backend
 _backends = {"cpu": numpy_backend()}
 _factories = {"cuda": cupy_backend}
 _default_device = None
+# array type -> its backend's array module, filled as types are met (optimizers ask for
+# every parameter on every step, so the answer must cost one dict lookup)
+_module_of_type = {}
 
 
 def register(backend):
     """Add a backend (the test suite registers a strict one this way)."""
     _backends[backend.name] = backend
+    _module_of_type.clear()
     return backend
 
 
@@ -25,6 +29,7 @@ def unregister(name):
     if name == "cpu":
         raise ValueError("the 'cpu' backend cannot be removed")
     _backends.pop(name, None)
+    _module_of_type.clear()
 
 
 def get_backend(device):
@@ -53,6 +58,7 @@ def get_backend(device):
             source = " (from $MINIDL_DEVICE)" if name == os.environ.get("MINIDL_DEVICE") else ""
             raise ValueError(f"unknown device {device!r}{source}; known devices: {known}")
         backend = _backends[name] = factory()
+        _module_of_type.clear()
     return backend
 
 
@@ -63,6 +69,7 @@ def available():
         if name not in names:
             try:
                 _backends[name] = factory()
+                _module_of_type.clear()
                 names.append(name)
             except RuntimeError:
                 pass
@@ -98,11 +105,54 @@ def get_array_module(x):
         >>> get_array_module(mdl.tensor([1.0])).__name__
         'numpy'
     """
-    device = getattr(x, "device", None)
-    if isinstance(device, str) and device in _backends and hasattr(x, "grad_fn"):
-        return _backends[device].xp
-    return backend_of_array(x).xp
+    xp = _module_of_type.get(type(x))
+    if xp is not None:
+        return xp
+    backend = getattr(x, "_backend", None)
+    if isinstance(backend, Backend):  # a Tensor: its own device's module
+        return backend.xp
+    for backend in _backends.values():
+        if isinstance(x, backend.array_types):
+            _module_of_type[type(x)] = backend.xp
+            return backend.xp
+    return _backends["cpu"].xp  # Python numbers and lists
+
+
+# (values, dtype) -> the values as 0-d NumPy arrays of that dtype; bounded (see fast_scalars)
+_scalars = {}
+
+
+def fast_scalars(like, *values):
+    """The Python numbers ``values`` as the cheapest operands of ops with the array ``like``.
+
+    NumPy spends about 0.8 µs converting a Python float on every ufunc call (its promotion
+    of "weak" scalars), most of the cost of an in-place update of a small array. A 0-d array
+    of ``like``'s dtype holds the very number NumPy would have converted to, so
+    ``a *= c`` gives bit-identical results about twice as fast. The arrays are made once per
+    distinct tuple of values (an optimizer's step asks with the same tuple for every
+    parameter). For other array modules (CuPy passes Python numbers to its kernels at no
+    cost, while a 0-d device array would cost a transfer) the numbers are returned as they are.
+
+    Example:
+        >>> import numpy as np
+        >>> a = np.ones(3, np.float32)
+        >>> (c,) = fast_scalars(a, 0.1)
+        >>> (a * c).tolist() == (a * 0.1).tolist(), c.shape
+        (True, ())
+    """
+    if type(like) is not np.ndarray:
+        return values
+    key = (values, like.dtype)
+    arrays = _scalars.get(key)
+    if arrays is None:
+        if len(_scalars) >= 256:  # values that change every step come and go
+            _scalars.clear()
+        arrays = tuple(np.asarray(v, dtype=like.dtype) for v in values)
+        for a in arrays:
+            a.flags.writeable = False
+        _scalars[key] = arrays
+    return arrays
 
 
 __all__ = ["Backend", "available", "get_array_module", "get_backend", "register", "unregister",
-           "set_default_device", "default_device", "backend_of_array", "np"]
+           "set_default_device", "default_device", "backend_of_array", "fast_scalars", "np"]

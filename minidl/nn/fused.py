@@ -10,6 +10,7 @@ are exact too.
 from minidl.autograd import grad_mode, ops
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import Tensor
+from minidl.backends import fast_scalars
 
 
 def _const(like, array):
@@ -64,7 +65,8 @@ class SoftmaxCrossEntropy(Function):
         if grad_mode.is_grad_enabled():
             return self._backward_graph(gy)
         g = self.p.copy()
-        g[self.rows, self.labels] -= 1.0
+        one, = fast_scalars(g, 1.0)
+        g[self.rows, self.labels] -= one
         eps = self.eps
         if self.sample_weight is not None:
             g *= self.sample_weight[:, None]
@@ -79,7 +81,10 @@ class SoftmaxCrossEntropy(Function):
         if self.reduction == "none":
             g *= gy.data[:, None]
         elif self.reduction == "mean":
-            g *= gy.data / self.denominator
+            denominator = self.denominator
+            if isinstance(denominator, int):  # (N, as a 0-d array: same number, faster op)
+                denominator, = fast_scalars(g, denominator)
+            g *= gy.data / denominator
         else:
             g *= gy.data
         return _const(gy, g)

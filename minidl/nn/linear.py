@@ -4,6 +4,7 @@ import math
 from minidl import backends, dtypes
 from minidl.autograd import ops
 from minidl.autograd.ops.linalg import Linear as LinearFn
+from minidl.autograd.ops.linalg import LinearReLU as LinearReLUFn
 from minidl.autograd.tensor import Tensor
 from minidl.nn import init
 from minidl.nn.module import Module
@@ -60,14 +61,21 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
+        return self._apply(LinearFn, x)
+
+    def forward_relu(self, x):
+        """``relu(self(x))`` as one fused node (what ``nn.MLP`` runs for Linear → ReLU)."""
+        return self._apply(LinearReLUFn, x)
+
+    def _apply(self, node, x):
         weight, bias = self.weight, self.bias
         if x.data.shape[-1:] != weight.data.shape[1:]:  # weight and bias were checked at birth
             raise ValueError(f"{type(self).__name__}: input of shape {x.shape} does not match "
                              f"weight of shape {weight.shape}: the last axis of the input must "
                              f"be in_features={weight.shape[1]}")
         if bias is None:
-            return LinearFn.apply(x, weight)
-        return LinearFn.apply(x, weight, bias)
+            return node.apply(x, weight)
+        return node.apply(x, weight, bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

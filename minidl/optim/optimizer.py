@@ -14,7 +14,7 @@ position), plus Keras's ``minimize(loss_fn, var_list)`` and learning-rate schedu
 """
 from minidl.autograd.grad_mode import enable_grad, no_grad
 from minidl.autograd.tensor import Tensor
-from minidl.backends import get_array_module
+from minidl.backends import fast_scalars, get_array_module
 
 _UNORDERED = ("optimizer parameters need to be organized in ordered collections, but the "
               "ordering of tensors in sets will change between runs. Please use a list instead.")
@@ -55,6 +55,7 @@ class Optimizer:
         self.state = {}
         self.iterations = 0
         self._scratch = {}
+        self._flat = {}  # id(group) -> FlatState, for algorithms with an update_group path
         if params is None:
             return
         if isinstance(params, Tensor):
@@ -78,6 +79,12 @@ class Optimizer:
     def update(self, theta, g, state, **options):
         """Update the array ``theta`` in place from its gradient ``g`` (override)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement update()")
+
+    def update_group(self, group, options):
+        """Optionally update every parameter of ``group`` at once (a "foreach" path, see
+        :class:`Adam`) and return True; return False to have ``step`` call ``update`` for
+        each parameter instead (the default)."""
+        return False
 
     # -- parameter groups -----------------------------------------------------------------
     def add_param_group(self, param_group):
@@ -148,17 +155,21 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        update, states = self.update, self.state
         with no_grad():
             for group in self.param_groups:
                 options = self._options(group)
+                if self.update_group(group, options):  # the algorithm's all-at-once path
+                    continue
                 for p in group["params"]:
-                    if p.grad is None:
+                    grad = p.grad
+                    if grad is None:
                         continue
-                    state = self.state.get(p)
+                    state = states.get(p)
                     if state is None:
-                        state = self.state[p] = self.init_state(p, group)
-                    self.update(p.data, p.grad.data, state, **options)
-                    p._bump_version()
+                        state = states[p] = self.init_state(p, group)
+                    update(p.data, grad.data, state, **options)
+                    p._version += 1  # the parameter changed in place
         self.iterations += 1
         return loss
 
@@ -316,10 +327,10 @@ def lerp_(start, end, weight, scratch):
     xp = get_array_module(start)
     xp.subtract(end, start, out=scratch)
     if weight < 0.5:
-        scratch *= weight
+        scratch *= fast_scalars(start, weight)[0]
         start += scratch
     else:
-        scratch *= 1.0 - weight
+        scratch *= fast_scalars(start, 1.0 - weight)[0]
         xp.subtract(end, scratch, out=start)
     return start
 
@@ -328,8 +339,9 @@ def ema_square_(v, g, beta2, scratch):
     """``v ← β₂·v + (1 − β₂)·g²`` in place (the second moment of Adam and its relatives),
     in PyTorch's order of operations: ``v·β₂``, then ``+ g·(1 − β₂)·g``."""
     xp = get_array_module(v)
+    beta2, one_minus_beta2 = fast_scalars(v, beta2, 1.0 - beta2)
     v *= beta2
-    xp.multiply(g, 1.0 - beta2, out=scratch)
+    xp.multiply(g, one_minus_beta2, out=scratch)
     scratch *= g
     v += scratch
     return v

@@ -288,6 +288,37 @@ def test_linear_matches_composite_gradients(device):
         np.testing.assert_allclose(f.numpy(), c.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("x_shape", [(2, 3), (3,), (2, 2, 3), (0, 3)], ids=str)
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_relu_grad(x_shape, bias, device):
+    """The fused Linear → ReLU node: gradcheck (inputs keep x @ Wᵀ + b away from the kink)
+    and equality with its composite twin relu(linear(x, W, b)), values and gradients."""
+    from minidl.autograd.ops import linear, linear_relu
+    x, w = leaf(values(x_shape, 21), device), leaf(values((4, 3), 22), device)
+    inputs = (x, w, leaf(values((4,), 23), device)) if bias else (x, w)
+    pre = linear(*inputs).numpy()
+    assert pre.size == 0 or np.abs(pre).min() > 1e-3  # (no input sits on the kink)
+    check_grad(lambda *args: linear_relu(*args), *inputs)
+    fused, composite = linear_relu(*inputs), mdl.relu(linear(*inputs))
+    np.testing.assert_array_equal(fused.numpy(), composite.numpy())
+    if fused.size:
+        gf = mdl.autograd.grad((fused ** 2).sum(), inputs)
+        gc = mdl.autograd.grad((composite ** 2).sum(), inputs)
+        for f, c in zip(gf, gc):
+            np.testing.assert_array_equal(f.numpy(), c.numpy())
+
+
+def test_linear_relu_second_derivative_equals_composite(device):
+    from minidl.autograd.ops import linear, linear_relu
+    x, w, b = (leaf(values(s, 30 + i), device) for i, s in enumerate([(5, 3), (4, 3), (4,)]))
+    results = []
+    for f in (linear_relu, lambda *a: mdl.relu(linear(*a))):
+        (gx,) = mdl.autograd.grad((f(x, w, b) ** 3).sum(), x, create_graph=True)
+        results.append(mdl.autograd.grad((gx * gx).sum(), (w, b)))
+    for f, c in zip(*results):
+        np.testing.assert_allclose(f.numpy(), c.numpy(), rtol=1e-12)
+
+
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=0,
                                                 max_side=3),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minidl as mdl
-from minidl.autograd.ops import linear
+from minidl.autograd.ops import linear, linear_relu
 from tests.autograd.helpers import compare_torch, positive, values
 
 torch = pytest.importorskip("torch")
@@ -45,6 +45,8 @@ def test_matmul_dot(device): compare_torch([(3,), (3,)], torch.matmul, lambda a,
 def test_matmul_empty(device): compare_torch([(0, 3), (3, 2)], torch.matmul, lambda a, b: a @ b, device)
 def test_linear(device): compare_torch([(5, 3), (4, 3), (4,)], F.linear, linear, device)
 def test_linear_3d_no_bias(device): compare_torch([(2, 5, 3), (4, 3)], F.linear, linear, device)
+def test_linear_relu(device):
+    compare_torch([(5, 3), (4, 3), (4,)], lambda *a: F.relu(F.linear(*a)), linear_relu, device)
 
 
 # comparisons: values only, no gradient

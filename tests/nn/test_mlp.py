@@ -83,3 +83,34 @@ def test_learns_a_small_problem(device):
     model.eval()
     accuracy = (model(x).argmax(axis=1).numpy() == labels).mean()
     assert loss.item() < 0.5 * first and accuracy > 0.9
+
+
+@pytest.mark.parametrize("dropout, batchnorm", [(0.0, False), (0.3, False), (0.0, True)])
+def test_fused_linear_relu_pairs_equal_the_layers_one_by_one(dropout, batchnorm, device):
+    """MLP.forward runs each Linear → ReLU pair as one node; model.layers(x) runs every module
+    on its own. Same values and gradients, bit for bit; and fewer graph nodes."""
+    mdl.manual_seed(3)
+    model = nn.MLP(5, [6, 4], 3, dropout=dropout, batchnorm=batchnorm).to(device)
+    x = mdl.randn(7, 5, device=device)
+    results = []
+    for run in (model, model.layers):
+        mdl.manual_seed(11)  # the same dropout masks
+        model.zero_grad()
+        out = run(x)
+        (out ** 2).sum().backward()
+        results.append([out.numpy()] + [p.grad.numpy() for p in model.parameters()])
+    for fused, plain in zip(*results):
+        np.testing.assert_array_equal(fused, plain)
+    if not (dropout or batchnorm):  # the input of the output layer is the fused node's output
+        assert type(model(x).grad_fn.parents[0]).__name__ == "LinearReLU"
+        assert type(model.layers(x).grad_fn.parents[0]).__name__ == "ReLU"
+
+
+def test_a_recorded_module_runs_unfused():
+    """A forward replaced on the instance (as teaching.Diagnostics records) is still called."""
+    model = nn.MLP(3, [4], 2)
+    seen = []
+    relu = model.layers[1]
+    relu.forward = lambda x: seen.append(x.shape) or type(relu).forward(relu, x)
+    model(mdl.randn(2, 3))
+    assert seen == [(2, 4)]

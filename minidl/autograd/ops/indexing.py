@@ -78,6 +78,12 @@ def _on_device(index, x):
 def getitem(x, index):
     index = _on_device(to_index(index), x)
     try:
-        return GetItem.apply(x, index=index)
+        if x.requires_grad:
+            return GetItem.apply(x, index=index)
+        # nothing to record (a batch taken from the data): index the array, skip the node
+        y = x.data[index]
     except IndexError as exc:
         raise IndexError(f"getitem: {exc} (tensor of shape {x.shape})") from exc
+    if isinstance(y, np.generic):  # NumPy returns scalars for single elements: keep arrays
+        y = x.xp.asarray(y)
+    return Tensor._make(y, x._backend, False, None)

@@ -3,6 +3,7 @@ from minidl.autograd import grad_mode
 from minidl.autograd.function import Function
 from minidl.autograd.ops.shape import expand_dims, squeeze, swapaxes
 from minidl.autograd.tensor import Tensor
+from minidl.backends import fast_scalars
 
 
 def _mT(x):
@@ -40,6 +41,10 @@ class Linear(Function):
 
     def backward(self, gy):
         x, weight = self.saved_tensors
+        return self.grads(gy, x, weight)
+
+    def grads(self, gy, x, weight):
+        """The three gradients for the output gradient ``gy`` (only those a parent wants)."""
         parents = self.parents
         need_x, need_w = parents[0] is not None, parents[1] is not None
         need_b = len(parents) > 2 and parents[2] is not None
@@ -58,6 +63,30 @@ class Linear(Function):
             if need_b:
                 gb = g2.sum(axis=0)
         return gx, gw, gb
+
+
+class LinearReLU(Linear):
+    """y = max(x @ Wᵀ + b, 0);    g = gy·[y > 0],  then gx = g @ W,  gW = gᵀ @ x,  gb = Σ_batch g
+
+    A dense layer and its ReLU as one node (``nn.MLP`` uses it for each Linear → ReLU pair): the
+    ReLU runs in place on the layer's fresh output, so the pair costs one node and one array
+    instead of two. Its readable twin is ``relu(linear(x, W, b))``, the test oracle.
+    """
+    def forward(self, x, weight, bias=None):
+        y = super().forward(x, weight, bias)
+        self.save_outputs()
+        (zero,) = fast_scalars(y, 0)
+        return self.xp.maximum(y, zero, out=y)
+
+    def backward(self, gy):
+        x, weight, y = self.saved_tensors
+        (zero,) = fast_scalars(y.data, 0)
+        positive = y.data > zero
+        if grad_mode.state.enabled:  # recorded: the mask enters as a constant (relu'' = 0)
+            g = gy * Tensor._make(positive, y._backend, False, None)
+        else:
+            g = Tensor._make(gy.data * positive, gy._backend, False, None)
+        return self.grads(g, x, weight)
 
 
 def _linear_grads(gy, x, weight, need_x, need_w, need_b, backend):
@@ -94,6 +123,13 @@ def matmul(a, b):
 
 def linear(x, weight, bias=None):
     """y = x @ weightᵀ + bias, one graph node (weight has shape (out_features, in_features))."""
+    _check_linear(x, weight, bias)
+    if bias is None:
+        return Linear.apply(x, weight)
+    return Linear.apply(x, weight, bias)
+
+
+def _check_linear(x, weight, bias):
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
@@ -102,6 +138,11 @@ def linear(x, weight, bias=None):
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape "
                          f"{weight.shape}; expected ({weight.shape[0]},)")
+
+
+def linear_relu(x, weight, bias=None):
+    """max(x @ weightᵀ + bias, 0) as one graph node: ``relu(linear(x, weight, bias))``, faster."""
+    _check_linear(x, weight, bias)
     if bias is None:
-        return Linear.apply(x, weight)
-    return Linear.apply(x, weight, bias)
+        return LinearReLU.apply(x, weight)
+    return LinearReLU.apply(x, weight, bias)

@@ -43,8 +43,12 @@ def dropout(x, p=0.5, training=True):
     else:
         draw = x.dtype if x.dtype.name in ("float32", "float64") else dtypes.float32
         keep = backends.get_backend(x.device).rng().random(x.shape, dtype=draw) >= p
-        mask = keep.astype(x.dtype)
-        mask *= 1.0 / (1.0 - p)
+        (scale,) = backends.fast_scalars(x.data, 1.0 / (1.0 - p))
+        if isinstance(scale, float):  # other array modules: cast the mask, then scale it
+            mask = keep.astype(x.dtype)
+            mask *= scale
+        else:  # NumPy: bool array × 0-d array of x's dtype is of that dtype, in one pass
+            mask = xp.multiply(keep, scale)
     return x * Tensor._make(mask, x._backend, False, None)
 
 

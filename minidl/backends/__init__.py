@@ -145,7 +145,7 @@ def fast_scalars(like, *values):
     key = (values, like.dtype)
     arrays = _scalars.get(key)
     if arrays is None:
-        if len(_scalars) >= 256:  # values that change every step come and go
+        if len(_scalars) >= 32:  # values that change every step come and go: keep it small
             _scalars.clear()
         arrays = tuple(np.asarray(v, dtype=like.dtype) for v in values)
         for a in arrays:

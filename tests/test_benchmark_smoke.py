@@ -54,3 +54,15 @@ def test_benchmark_writes_a_well_formed_table(tmp_path):
     assert len(memory) == 6
     for row in memory:
         assert float(row[3]) > 0  # tracemalloc peak (MiB)
+
+
+def test_step_instructions_worker_runs_each_contender():
+    """The step the instruction counter runs under callgrind (valgrind itself is not needed
+    here: this checks that the worker it launches still runs)."""
+    script = os.path.join(ROOT, "benchmarks", "step_instructions.py")
+    for workload in ("tiny", "W3"):
+        for contender in ("minidl", "numpy"):
+            cmd = [sys.executable, script, "--worker", "--workloads", workload,
+                   "--contenders", contender, "--steps", "2", "--run-steps", "3"]
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr[-3000:]

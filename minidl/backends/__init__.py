@@ -122,7 +122,7 @@ def get_array_module(x):
 _scalars = {}
 
 
-def fast_scalars(like, *values):
+def fast_scalars(like, *values, cache=True):
     """The Python numbers ``values`` as the cheapest operands of ops with the array ``like``.
 
     NumPy spends about 0.8 µs converting a Python float on every ufunc call (its promotion
@@ -130,8 +130,9 @@ def fast_scalars(like, *values):
     of ``like``'s dtype holds the very number NumPy would have converted to, so
     ``a *= c`` gives bit-identical results about twice as fast. The arrays are made once per
     distinct tuple of values (an optimizer's step asks with the same tuple for every
-    parameter). For other array modules (CuPy passes Python numbers to its kernels at no
-    cost, while a 0-d device array would cost a transfer) the numbers are returned as they are.
+    parameter); pass ``cache=False`` for numbers used once (a bias correction of this step).
+    For other array modules (CuPy passes Python numbers to its kernels at no cost, while a 0-d
+    device array would cost a transfer) the numbers are returned as they are.
 
     Example:
         >>> import numpy as np
@@ -142,10 +143,12 @@ def fast_scalars(like, *values):
     """
     if type(like) is not np.ndarray:
         return values
+    if not cache:
+        return tuple(np.asarray(v, dtype=like.dtype) for v in values)
     key = (values, like.dtype)
     arrays = _scalars.get(key)
     if arrays is None:
-        if len(_scalars) >= 32:  # values that change every step come and go: keep it small
+        if len(_scalars) >= 64:  # (bounded, should someone pass ever-new values)
             _scalars.clear()
         arrays = tuple(np.asarray(v, dtype=like.dtype) for v in values)
         for a in arrays:

@@ -83,8 +83,9 @@ class Adam(Optimizer):
             xp.maximum(v_max, v, out=v_max)                    # v^max ← max(v^max, v)
             v = v_max
         # (the three numbers as 0-d arrays of θ's dtype under NumPy: same values, faster ops)
-        bias_correction2_sqrt, eps, step_size = fast_scalars(theta, bias_correction2_sqrt, eps,
-                                                             step_size)
+        (eps,) = fast_scalars(theta, eps)
+        bias_correction2_sqrt, step_size = fast_scalars(theta, bias_correction2_sqrt, step_size,
+                                                        cache=False)
         denom = xp.sqrt(v, out=tmp)
         denom /= bias_correction2_sqrt
         denom += eps                                           # √v̂ + ε
@@ -97,8 +98,8 @@ class Adam(Optimizer):
         """:meth:`update` for all of ``group``'s parameters at once, bit for bit.
 
         m, v (and v^max) of the whole group live in one flat buffer each (see
-        :mod:`minidl.optim.flat`); the operations that read g or θ run per parameter (5 of
-        them), the other 9 once on the flat buffers: 5·P + 9 array calls instead of 13·P.
+        :mod:`minidl.optim.flat`); the operations that read g or θ run per parameter (4 of
+        them), the other 9 once on the flat buffers: 4·P + 9 array calls instead of 13·P.
         Returns False (the per-parameter path) when a parameter has no gradient, when the
         parameters differ in type, device or dtype or in step count, or when β₁ ≤ 0.5 (then
         PyTorch's lerp takes a form that reads g after the flat part).
@@ -135,9 +136,10 @@ class Adam(Optimizer):
             state["step"] = t
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
-        one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, step_size = (
-            fast_scalars(first, 1.0 - beta1, beta2, 1.0 - beta2, bias_correction2 ** 0.5, eps,
-                         lr / bias_correction1))
+        one_minus_beta1, beta2, one_minus_beta2, eps = fast_scalars(
+            first, 1.0 - beta1, beta2, 1.0 - beta2, eps)
+        bias_correction2_sqrt, step_size = fast_scalars(
+            first, bias_correction2 ** 0.5, lr / bias_correction1, cache=False)  # (this step's)
         m, v = flat.arrays["exp_avg"], flat.arrays["exp_avg_sq"]
         tmp, tmps = flat.scratch, flat.scratch_views
         # v ← β₂·v + (1 − β₂)·g²: the g² terms per parameter, the sum once

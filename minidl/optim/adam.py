@@ -149,7 +149,8 @@ class Adam(Optimizer):
             part *= g
         v *= beta2
         v += tmp
-        # m ← m + (1 − β₁)·(g − m): the differences per parameter, the rest once
+        # m ← m + (1 − β₁)·(g − m): the differences per parameter, the rest once (with weight
+        # decay, g + λθ is formed again: its scratch is shared by same-shaped parameters)
         for p, m_part, part in zip(params, flat.views["exp_avg"], tmps):
             g = self.decayed_grad(p.data, p.grad.data, weight_decay)
             xp.subtract(g, m_part, out=part)

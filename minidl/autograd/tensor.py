@@ -81,6 +81,11 @@ class Tensor:
         return self._backend.xp
 
     @property
+    def backend(self):
+        """The backend (device object) this tensor lives on; read-only."""
+        return self._backend
+
+    @property
     def is_leaf(self):
         return self.grad_fn is None
 
@@ -251,8 +256,11 @@ class Tensor:
                 f"{what}: in-place change of a tensor that requires grad while grad mode is on; "
                 "wrap it in `with minidl.no_grad():` or use an out-of-place op")
 
-    def _bump_version(self):
+    def bump_version(self):
+        """Record an in-place change of ``data`` made outside minidl's ops (version check)."""
         self._version += 1
+
+    _bump_version = bump_version
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
@@ -549,3 +557,8 @@ def _dtype_for(kinds):
 
 
 from minidl.autograd import ops  # noqa: E402  (ops need Tensor; Tensor's methods need ops)
+
+
+def constant(array, like):
+    """A tensor that needs no gradient, wrapping ``array`` (already on ``like``'s device)."""
+    return Tensor._make(array, like._backend, False, None)

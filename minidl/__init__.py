@@ -56,6 +56,8 @@ _LAZY = {
     "data": ("minidl.data", None),
     "estimators": ("minidl.estimators", None),
     "teaching": ("minidl.teaching", None),
+    "keras": ("minidl.keras", None),
+    "distributed": ("minidl.distributed", None),
     "Trainer": ("minidl.training", "Trainer"),
     "History": ("minidl.training", "History"),
     "save": ("minidl.serialization", "save"),

@@ -128,6 +128,18 @@ def barrier():
         wait(world.comm.Ibarrier(), "barrier")
 
 
+def abort(code=1):
+    """End every rank of the job now, with exit status ``code`` (MPI_Abort); in a world of
+    one, exit this process. For a rank that must stop while others may wait in a collective
+    (a plain ``sys.exit`` on one rank would leave them waiting until their timeout)."""
+    world = get_world()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if world.comm is not None and world.size > 1:
+        world.comm.Abort(int(code))
+    sys.exit(int(code))
+
+
 def wait(request, what):
     """Wait for a non-blocking MPI request, at most the world's timeout.
 

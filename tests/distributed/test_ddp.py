@@ -56,3 +56,42 @@ def test_a_parameter_without_gradient_is_reduced_as_zeros(ranks):
     for rank in ranks:
         np.testing.assert_allclose(rank["unused-b-grad"], expected, rtol=0, atol=1e-12)
         assert bool(rank["unused-c-grad-is-none"])  # no rank had one: stays None
+
+
+# -- one process (no launcher) ---------------------------------------------------------------
+def test_in_a_world_of_one_it_is_the_module():
+    import minidl as mdl
+    from minidl.distributed import DistributedDataParallel
+    mdl.manual_seed(0)
+    inner = mdl.nn.MLP(3, [4], 2)
+    model = DistributedDataParallel(inner)
+    assert list(model.state_dict()) == ["module." + k for k in inner.state_dict()]
+    assert [id(p) for p in model.parameters()] == [id(p) for p in inner.parameters()]
+    x = mdl.randn(5, 3)
+    model(x).sum().backward()
+    grads = [p.grad.numpy().copy() for p in inner.parameters()]
+    inner.zero_grad()
+    inner(x).sum().backward()
+    for g, p in zip(grads, inner.parameters()):
+        np.testing.assert_array_equal(g, p.grad.numpy())
+    assert "world_size=1" in repr(model)
+
+
+def test_buckets_follow_reverse_parameter_order_and_the_cap():
+    import minidl as mdl
+    from minidl.distributed import DistributedDataParallel
+    inner = mdl.nn.MLP(100, [50], 10)  # float32 weights of 20,000 and 2,000 bytes
+    one = DistributedDataParallel(inner)
+    assert len(one.buckets) == 1 and one.buckets[0].params == list(inner.parameters())[::-1]
+    many = DistributedDataParallel(inner, bucket_cap_mb=4096 / 2 ** 20)
+    sizes = [[p.shape for p in b.params] for b in many.buckets]
+    assert sizes == [[(10,), (10, 50), (50,)], [(50, 100)]]  # 2,240 bytes; 20,000 alone
+
+
+def test_bad_arguments():
+    import minidl as mdl
+    from minidl.distributed import DistributedDataParallel
+    with pytest.raises(TypeError, match="must be a minidl.nn.Module"):
+        DistributedDataParallel(lambda x: x)
+    with pytest.raises(ValueError, match="bucket_cap_mb must be a positive"):
+        DistributedDataParallel(mdl.nn.Linear(2, 2), bucket_cap_mb=0)

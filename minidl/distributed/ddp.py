@@ -146,7 +146,8 @@ class DistributedDataParallel(Module):
         started = []
         for t in tensors:
             array = t.data
-            if not array.flags.c_contiguous:
+            flags = getattr(array, "flags", None)
+            if flags is not None and not flags.c_contiguous:
                 raise ValueError(f"DistributedDataParallel: a parameter or buffer of shape "
                                  f"{t.shape} is not contiguous")
             started.append(transport.start_broadcast(self.world, array, t.backend, 0,

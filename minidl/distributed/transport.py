@@ -63,12 +63,12 @@ def start_broadcast(world, array, backend, src, what="broadcast"):
     """Start overwriting ``array`` on every rank with rank ``src``'s."""
     if world.size == 1:
         return DONE
+    if backend.name == "cpu":
+        return Pending(world.comm.Ibcast(array, root=src), what)
     if backend.name == "cuda":
         nccl = _nccl(world)
         if nccl is not None:
             return nccl.broadcast(array, src, what)
-    if backend.name == "cpu":
-        return Pending(world.comm.Ibcast(array, root=src), what)
     host = _to_host(world, array, backend)
     return Pending(world.comm.Ibcast(host, root=src), what,
                    lambda: _copy_back(array, host, backend))
@@ -79,12 +79,12 @@ def start_all_gather(world, array, out, backend, what="all_gather"):
     if world.size == 1:
         out[0] = array
         return DONE
+    if backend.name == "cpu":
+        return Pending(world.comm.Iallgather(array, out), what)
     if backend.name == "cuda":
         nccl = _nccl(world)
         if nccl is not None:
             return nccl.all_gather(array, out, what)
-    if backend.name == "cpu":
-        return Pending(world.comm.Iallgather(array, out), what)
     host_out = backend.to_numpy(out)
     request = world.comm.Iallgather(_to_host(world, array, backend), host_out)
     return Pending(request, what, lambda: _copy_back(out, host_out, backend))

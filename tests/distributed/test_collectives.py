@@ -63,6 +63,17 @@ def test_sampler_shards_partition_the_dataset(ranks, shuffle, drop_last):
         assert ranks[0][key][0] != ranks[0][key][1]
 
 
+def test_host_staging_for_devices_without_mpi_buffers(ranks):
+    # the strict device: what CUDA tensors go through when CuPy has no NCCL
+    for r in ranks:
+        assert r["strict-all_reduce-mean"] == [1.5, 2.0]
+        assert r["strict-broadcast"] == [1.0, 1.0]
+        assert r["strict-all_gather"] == [[0], [1]]
+        # d(sum of Wx)/dW = the column sums of x, averaged over x and 2x
+        assert r["strict-ddp-grad"] == [[4.5, 7.5, 10.5]] * 2
+    assert ranks[0]["strict-ddp-weight"] == ranks[1]["strict-ddp-weight"]
+
+
 # -- one process: a world of one -------------------------------------------------------------
 def test_a_plain_run_is_a_world_of_one():
     dist.init()

@@ -52,5 +52,24 @@ for shuffle in (False, True):
         sampler.set_epoch(1)
         results[key].append(list(sampler))
         results[key + "-len"] = len(sampler)
+# The strict device (arrays that refuse NumPy, as CuPy's do) goes through host staging,
+# the same path as CUDA tensors without NCCL.
+from tests.strict_backend import register_strict_backend  # noqa: E402
+
+register_strict_backend()
+t = mdl.tensor([rank + 1.0, 4.0 * rank], device="strict")
+dist.all_reduce(t, op="mean")
+results["strict-all_reduce-mean"] = t.tolist()
+t = mdl.tensor([float(rank)] * 2, device="strict")
+dist.broadcast(t, src=1)
+results["strict-broadcast"] = t.tolist()
+results["strict-all_gather"] = [g.tolist() for g in dist.all_gather(mdl.tensor([rank],
+                                                                               device="strict"))]
+mdl.manual_seed(rank)  # different weights: the broadcast makes them equal
+model = dist.DistributedDataParallel(mdl.nn.Linear(3, 2, device="strict"))
+x = mdl.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3) * (rank + 1), device="strict")
+model(x).sum().backward()
+results["strict-ddp-weight"] = model.module.weight.tolist()
+results["strict-ddp-grad"] = model.module.weight.grad.tolist()
 with open(os.path.join(out, f"collectives-{rank}.json"), "w") as f:
     json.dump(results, f)

@@ -61,9 +61,7 @@ def _w4():
 
 
 def train_worker(args):
-    """One contender's run: ``--ranks 1`` a plain loop, else DDP under mpiexec."""
-    import numpy as np
-
+    """One contender's run: a plain loop in one process, DDP under mpiexec."""
     import minidl as mdl
     from mlp_bench import make_data
     from minidl import distributed as dist
@@ -113,7 +111,6 @@ def train_worker(args):
               "collectives": collectives, "loss": losses, "steps": len(loader)}
     with open(f"{args.json_out}.{world.rank}", "w") as f:
         json.dump(result, f)
-    del np
 
 
 def bandwidth_worker(args):

@@ -81,7 +81,8 @@ class DistributedDataParallel(Module):
         self.buckets = _make_buckets(params, bucket_cap_mb * _MB)
         self._slot = {id(p): b for b, bucket in enumerate(self.buckets) for p in bucket.params}
         self._pass = None  # the reduction of the backward pass in progress
-        self._grad_hooks = [p.register_post_accumulate_grad_hook(self._on_grad_ready) for p in params]
+        self._grad_hooks = [p.register_post_accumulate_grad_hook(self._on_grad_ready)
+                            for p in params]
 
     def forward(self, *args, **kwargs):
         if self.broadcast_buffers and self.training and self.world.size > 1:

@@ -1,7 +1,7 @@
 """Convolution as one matrix product over the input's windows (im2col), and its two adjoints.
 
 Notation: x (N, C, H, W), weight W (O, C/G, kH, kW) in G groups, y (N, O, OH, OW); x̃ is x
-zero-padded once by (top, bottom, left, right); P = N·OH·OW output pixels, K = (C/G)·kH·kW.
+zero-padded once by (top, bottom, left, right); P = N·OH·OW output pixels, K = kH·kW·(C/G).
 
     conv2d:            y[n, o, p] = Σ_k cols[g, (n, p), k] · W[o, k] + b[o]        (one GEMM)
     conv_transpose2d:  the adjoint of conv2d in x: ⟨conv2d(x, W), g⟩ = ⟨x, conv_transpose2d(g, W)⟩
@@ -29,11 +29,12 @@ COLUMN_BUDGET = 32 * 2**20
 
 
 def columns(xp, x, kernel, stride, dilation, groups, out=None):
-    """im2col: the (G, N·OH·OW, (C/G)·kH·kW) matrix of x's windows (x already padded).
+    """im2col: the (G, N·OH·OW, kH·kW·(C/G)) matrix of x's windows (x already padded).
 
     Row (n, oh, ow) of group g holds the window x[n, gC/G:(g+1)C/G, oh·sH + i·dH, ow·sW + j·dW]
-    flattened in (c, i, j) order, the order of the weight's last three axes. This reshape is
-    the one copy of the forward pass. (A 1×1 kernel's windows are single pixels: the columns are
+    flattened in (i, j, c) order (:func:`weight_matrix` orders W the same way): with pixel-major
+    images the channels of a window are contiguous, so this reshape, the one copy of the
+    forward pass, copies runs of C values. (A 1×1 kernel's windows are single pixels: the columns are
     x's channels pixel by pixel, a plain matmul, and the reshape copies nothing when x is
     already stored pixel-major, as every convolution's output is.)
     """
@@ -41,7 +42,13 @@ def columns(xp, x, kernel, stride, dilation, groups, out=None):
     win = sliding_windows(xp, x, kernel, stride, dilation, out)
     win = win.reshape(n, groups, c // groups, *win.shape[2:])
     oh, ow = win.shape[3:5]
-    return win.transpose(1, 0, 3, 4, 2, 5, 6).reshape(groups, n * oh * ow, -1)
+    return win.transpose(1, 0, 3, 4, 5, 6, 2).reshape(groups, n * oh * ow, -1)
+
+
+def weight_matrix(weight, groups):
+    """W (O, C/G, kH, kW) as (G, O/G, K) with K in the columns' (i, j, c) order (a small copy)."""
+    o = weight.shape[0]
+    return weight.transpose(0, 2, 3, 1).reshape(groups, o // groups, -1)
 
 
 def _pixels(xp, y, groups):
@@ -51,11 +58,14 @@ def _pixels(xp, y, groups):
         groups, n * oh * ow, o // groups)
 
 
-def _image(y, n, oh, ow):
-    """(G, N·OH·OW, O/G) → (N, O, OH, OW), a view when G = 1 (the memory stays pixel-major)."""
+def _image(xp, y, n, oh, ow):
+    """(G, N·OH·OW, O/G) → (N, O, OH, OW), pixel-major (a view of y itself when G = 1)."""
     groups, _, og = y.shape
-    return y.reshape(groups, n, oh, ow, og).transpose(1, 0, 4, 2, 3).reshape(
-        n, groups * og, oh, ow)
+    if groups == 1:
+        return y.reshape(n, oh, ow, og).transpose(0, 3, 1, 2)
+    image = xp.empty((n, oh, ow, groups, og), dtype=y.dtype)
+    image[...] = y.reshape(groups, n, oh, ow, og).transpose(1, 2, 3, 0, 4)
+    return image.reshape(n, oh, ow, groups * og).transpose(0, 3, 1, 2)
 
 
 def _chunks(n, bytes_per_sample):
@@ -78,7 +88,7 @@ class Conv2d(Function):
         n = x.shape[0]
         oh = output_size(xpad.shape[2], kh, stride[0], dilation[0])
         ow = output_size(xpad.shape[3], kw, stride[1], dilation[1])
-        w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, K, O/G)
+        w_t = weight_matrix(weight, groups).transpose(0, 2, 1)  # (G, K, O/G)
         self.columns = None
         if keep_columns:  # the weight gradient will need them: build once, keep
             cols = columns(xp, xpad, kernel, stride, dilation, groups)
@@ -92,7 +102,7 @@ class Conv2d(Function):
                 y[:, rows] = columns(xp, xpad[batch], kernel, stride, dilation, groups) @ w_t
         if bias is not None:
             y += bias.reshape(groups, 1, o // groups)  # once, on the GEMM's fresh result
-        return _image(y, n, oh, ow)
+        return _image(xp, y, n, oh, ow)
 
     def backward(self, gy):
         x, weight = self.saved_tensors
@@ -123,15 +133,15 @@ class ConvTranspose2d(Function):
         o, cg, kh, kw = weight.shape
         n, _, oh, ow = g.shape
         top, bottom, left, right = padding
-        w3 = weight.reshape(groups, o // groups, -1)              # (G, O/G, K)
+        w3 = weight_matrix(weight, groups)                       # (G, O/G, K)
         g3 = _pixels(xp, g, groups)                              # (G, P, O/G)
-        target = xp.zeros((n, groups, cg, size[0] + top + bottom, size[1] + left + right),
-                          dtype=g.dtype)
+        hp, wp = size[0] + top + bottom, size[1] + left + right
+        target = xp.zeros((n, hp, wp, groups, cg), dtype=g.dtype).transpose(0, 3, 4, 1, 2)
         per_sample = oh * ow * w3.shape[2] * groups * g.dtype.itemsize
         for batch in _chunks(n, per_sample):  # the (P, K) columns of gradient, chunk by chunk
             rows = slice(batch.start * oh * ow, batch.stop * oh * ow)
-            cols = (g3[:, rows] @ w3).reshape(groups, batch.stop - batch.start, oh, ow, cg, kh, kw)
-            add_windows(target[batch], cols.transpose(1, 0, 4, 2, 3, 5, 6), stride, dilation)
+            cols = (g3[:, rows] @ w3).reshape(groups, batch.stop - batch.start, oh, ow, kh, kw, cg)
+            add_windows(target[batch], cols.transpose(1, 0, 6, 2, 3, 4, 5), stride, dilation)
         target = target.reshape(n, groups * cg, *target.shape[3:])
         return crop2d(target, padding, size)
 
@@ -160,7 +170,7 @@ class Conv2dWeight(Function):
             cols = _columns_for(xp, x, kernel, padding, stride, dilation, groups, (oh, ow))
         g3 = _pixels(xp, g, groups)                               # (G, P, O/G)
         gw = g3.transpose(0, 2, 1) @ cols                         # (G, O/G, K)
-        return gw.reshape(o, x.shape[1] // groups, *kernel)
+        return gw.reshape(o, *kernel, x.shape[1] // groups).transpose(0, 3, 1, 2)
 
     def backward(self, gy):
         x, g = self.saved_tensors

@@ -17,7 +17,8 @@ element PyTorch's gradient goes to); padding counts as −∞, so it is never ch
 from minidl.autograd import grad_mode
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import constant
-from minidl.autograd.ops.windows import add_windows, crop2d, pad2d, sliding_windows
+from minidl.autograd.ops.windows import (add_windows, crop2d, new_image, pad2d,
+                                         sliding_windows)
 
 
 def _offsets(kernel):
@@ -34,12 +35,12 @@ def window_max(xp, x, kernel, stride, padding, dilation, out, with_choice):
     """
     win = sliding_windows(xp, pad2d(xp, x, padding, -float("inf")), kernel, stride, dilation,
                           out)
-    y = win[..., 0, 0].copy()
+    y = win[..., 0, 0].copy(order="K")  # (keeps the input's pixel-major layout)
     if not with_choice:
         for i, j in _offsets(kernel)[1:]:
             xp.maximum(y, win[..., i, j], out=y)
         return y, None
-    choice = xp.zeros(y.shape, dtype="int16")
+    choice = xp.zeros_like(y, dtype="int16")
     for index, (i, j) in enumerate(_offsets(kernel)[1:], start=1):
         v = win[..., i, j]
         later_is_larger = v > y     # strictly: on a tie the earlier offset keeps it
@@ -92,8 +93,8 @@ class MaxPoolScatter(Function):
         self.choice, self.size = choice, size
         self.geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
         top, bottom, left, right = padding
-        target = xp.zeros((*g.shape[:-2], size[0] + top + bottom, size[1] + left + right),
-                          dtype=g.dtype)
+        target = new_image(xp, (*g.shape[:-2], size[0] + top + bottom, size[1] + left + right),
+                           g.dtype)
         (sh, sw), (dh, dw) = stride, dilation
         oh, ow = g.shape[-2:]
         zero = xp.zeros((), dtype=g.dtype)
@@ -116,7 +117,7 @@ class MaxPoolGather(Function):
         self.geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
         win = sliding_windows(xp, pad2d(xp, x, padding), kernel, stride, dilation)
         win = win[..., :choice.shape[-2], :choice.shape[-1], :, :]
-        y = xp.zeros(choice.shape, dtype=x.dtype)
+        y = xp.zeros_like(choice, dtype=x.dtype)
         for index, (i, j) in enumerate(_offsets(kernel)):
             xp.copyto(y, win[..., i, j], where=choice == index)
         return y
@@ -144,7 +145,7 @@ class SumPool2d(Function):
         self.geometry = dict(kernel=kernel, stride=stride, padding=padding)
         self.size = x.shape[-2:]
         win = sliding_windows(xp, pad2d(xp, x, padding), kernel, stride, (1, 1), out)
-        y = win[..., 0, 0].copy()
+        y = win[..., 0, 0].copy(order="K")
         for i, j in _offsets(kernel)[1:]:
             y += win[..., i, j]
         return y
@@ -161,8 +162,8 @@ class SumPoolSpread(Function):
         self.geometry = dict(kernel=kernel, stride=stride, padding=padding)
         self.out = g.shape[-2:]
         top, bottom, left, right = padding
-        target = xp.zeros((*g.shape[:-2], size[0] + top + bottom, size[1] + left + right),
-                          dtype=g.dtype)
+        target = new_image(xp, (*g.shape[:-2], size[0] + top + bottom, size[1] + left + right),
+                           g.dtype)
         cols = xp.broadcast_to(g[..., None, None], (*g.shape, *kernel))
         add_windows(target, cols, stride, (1, 1))
         return crop2d(target, padding, size)

@@ -51,13 +51,22 @@ def add_windows(target, cols, stride, dilation):
     return target
 
 
+def new_image(xp, shape, dtype, value=0.0):
+    """A new array of ``shape`` filled with ``value``; an (N, C, H, W) one is stored pixel-major
+    (memory (N, H, W, C), returned as its NCHW view), the layout every conv/pool output has."""
+    if len(shape) != 4:
+        return xp.full(shape, value, dtype=dtype)
+    n, c, h, w = shape
+    return xp.full((n, h, w, c), value, dtype=dtype).transpose(0, 3, 1, 2)
+
+
 def pad2d(xp, x, padding, value=0.0):
     """x (..., H, W) padded by (top, bottom, left, right) with ``value`` (x itself if no pad)."""
     top, bottom, left, right = padding
     if not (top or bottom or left or right):
         return x
     h, w = x.shape[-2:]
-    y = xp.full((*x.shape[:-2], h + top + bottom, w + left + right), value, dtype=x.dtype)
+    y = new_image(xp, (*x.shape[:-2], h + top + bottom, w + left + right), x.dtype, value)
     y[..., top:top + h, left:left + w] = x
     return y
 
@@ -99,7 +108,7 @@ class Col2Im(Function):
         oh, ow = output_size(hp, kh, stride[0], dilation[0]), output_size(wp, kw, stride[1],
                                                                           dilation[1])
         cols = cols.reshape(n, c, kh, kw, oh, ow).transpose(0, 1, 4, 5, 2, 3)
-        target = self.xp.zeros((n, c, hp, wp), dtype=cols.dtype)
+        target = new_image(self.xp, (n, c, hp, wp), cols.dtype)
         return crop2d(add_windows(target, cols, stride, dilation), padding, size)
 
     def backward(self, gy):

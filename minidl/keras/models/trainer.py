@@ -45,7 +45,9 @@ class CompiledLoss:
             per_output = list(loss)
         else:
             per_output = [loss] * n
-        self.losses = [None if item is None else losses_module.get(item) for item in per_output]
+        self._given = per_output
+        self.losses = None  # resolved on the first batch: 'crossentropy' depends on the shapes
+        self._resolve = losses_module.resolve_loss
         if loss_weights is None:
             self.weights = [1.0] * n
         elif isinstance(loss_weights, dict):
@@ -61,6 +63,9 @@ class CompiledLoss:
             else [None] * len(preds)
         if len(weights) == 1 and len(preds) > 1:
             weights = weights * len(preds)
+        if self.losses is None:
+            self.losses = [self._resolve(given, y, p) for given, y, p in
+                           zip(self._given, ys, preds)]
         total = None
         for loss, w, y, p, sw in zip(self.losses, self.weights, ys, preds, weights):
             if loss is None:

@@ -48,6 +48,8 @@ def functional_from_config(cls, config, custom_objects=None):
                 kwargs = decode(node["kwargs"])
             except LookupError:
                 continue
+            # Keras records call options such as mask=None; minidl's layers take no masks
+            kwargs = {k: v for k, v in kwargs.items() if v is not None or layer._call_takes(k)}
             layer(*args, **kwargs)
             pending.remove(item)
             progressed = True

@@ -18,8 +18,8 @@ class Sequential(Model):
         >>> model = keras.Sequential([keras.Input((784,)),
         ...                           keras.layers.Dense(64, activation="relu"),
         ...                           keras.layers.Dense(10)])
-        >>> [layer.name for layer in model.layers], model.count_params()
-        (['dense', 'dense_1'], 50890)
+        >>> len(model.layers), model.output_shape, model.count_params()
+        (2, (None, 10), 50890)
     """
 
     def __init__(self, layers=None, trainable=True, name=None):

@@ -158,8 +158,7 @@ class Trainer:
                         items = given
                     items = [items] if not isinstance(items, (list, tuple)) else items
                     for item in items:
-                        metric = metrics_module.get(item, y_true=ys[i], y_pred=preds[i],
-                                                    loss=self.loss)
+                        metric = metrics_module.resolve_metric(item, ys[i], preds[i])
                         label = metric.name if len(names) == 1 else f"{name}_{metric.name}"
                         specs.append((label, metric, weighted, i))
             self._compiled_metrics = specs

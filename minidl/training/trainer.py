@@ -143,7 +143,7 @@ class Trainer:
         """One pass over the training data: the hot loop."""
         model, optimizer, loss_fn, metrics = self.model, self.optimizer, self.loss_fn, self.metrics
         step_per_batch = self.scheduler is not None and self.scheduler_interval == "batch"
-        device = self._device()
+        device, dtype = self._device(), self._float_dtype()
         model.train()
         seen = 0
         loss_sum = 0.0
@@ -158,7 +158,7 @@ class Trainer:
         bar = EpochProgress(epoch + 1, last, len(loader), mode)
         try:
             for batch, data in enumerate(loader):
-                x, y = _unpack(data, device)
+                x, y = _unpack(data, device, dtype)
                 self._emit("on_batch_begin", batch)
                 optimizer.zero_grad(set_to_none=True)
                 outputs = model(x)
@@ -208,7 +208,7 @@ class Trainer:
             ``{'loss': ..., 'accuracy': ...}`` (one key per metric), sample-weighted means.
         """
         loader = self._as_loader(data, batch_size, False)
-        device = self._device()
+        device, dtype = self._device(), self._float_dtype()
         was_training = getattr(self.model, "training", True)
         self.model.eval()
         seen = 0
@@ -217,7 +217,7 @@ class Trainer:
         try:
             with no_grad():
                 for data_batch in loader:
-                    x, y = _unpack(data_batch, device)
+                    x, y = _unpack(data_batch, device, dtype)
                     outputs = self.model(x)
                     n = y.shape[0]
                     loss_sum += self.loss_fn(outputs, y).item() * n
@@ -242,9 +242,9 @@ class Trainer:
         Returns:
             A Tensor: the outputs of all batches, concatenated, on the model's device.
         """
-        device = self._device()
+        device, dtype = self._device(), self._float_dtype()
         if isinstance(x, (np.ndarray, Tensor)):
-            loader = DataLoader(TensorDataset(_as_input(x)), batch_size=batch_size,
+            loader = DataLoader(TensorDataset(_as_input(x, dtype)), batch_size=batch_size,
                                 device=device if isinstance(x, np.ndarray) else None)
         else:
             loader = x
@@ -255,7 +255,7 @@ class Trainer:
             with no_grad():
                 for batch in loader:
                     xb = batch[0] if isinstance(batch, (tuple, list)) else batch
-                    outputs.append(self.model(xb.to(device) if device else xb))
+                    outputs.append(self.model(_cast(xb.to(device) if device else xb, dtype)))
         finally:
             self.model.train(was_training)
         if not outputs:
@@ -319,13 +319,23 @@ class Trainer:
             return p.device
         return None
 
+    def _float_dtype(self):
+        """The dtype of the model's first floating parameter: what floating inputs are cast to
+        (None for a model without one: inputs then keep their dtype)."""
+        for p in self.model.parameters():
+            if p.dtype.kind == "f":
+                return p.dtype
+        return None
+
     def _as_loader(self, data, batch_size, shuffle):
         if isinstance(data, (tuple, list)) and len(data) == 2 \
                 and isinstance(data[0], (np.ndarray, Tensor)):
             x, y = data
             if len(x) != len(y):
                 raise ValueError(f"Trainer: x has {len(x)} samples but y has {len(y)}")
-            return DataLoader(TensorDataset(_as_input(x), _as_target(y)), batch_size=batch_size,
+            dtype = self._float_dtype()
+            return DataLoader(TensorDataset(_as_input(x, dtype), _as_target(y, dtype)),
+                              batch_size=batch_size,
                               shuffle=shuffle, device=self._device())
         if hasattr(data, "__iter__") and hasattr(data, "__len__"):
             return data
@@ -338,8 +348,8 @@ class Trainer:
                 f"{type(self.optimizer).__name__}, metrics=[{names}], epoch={self.epoch})")
 
 
-def _unpack(data, device):
-    """``(x, y)`` of a batch, on ``device``."""
+def _unpack(data, device, dtype=None):
+    """``(x, y)`` of a batch, on ``device``, floating ones cast to ``dtype`` (the model's)."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(f"Trainer: each batch must be an (inputs, targets) pair, got a "
                          f"{type(data).__name__}")
@@ -347,27 +357,36 @@ def _unpack(data, device):
     if device is not None:
         x = x.to(device)
         y = y.to(device)
-    return x, y
+    return _cast(x, dtype), _cast(y, dtype)
 
 
-def _as_input(x):
-    """Inputs as an array/Tensor; floating NumPy inputs in the default float dtype."""
+def _cast(t, dtype):
+    """A floating Tensor in ``dtype`` (a float32 model never runs silently in float64)."""
+    if dtype is None or not isinstance(t, Tensor) or t.dtype == dtype or t.dtype.kind != "f":
+        return t
+    return t.astype(dtype)
+
+
+def _as_input(x, dtype=None):
+    """Inputs as an array/Tensor; floating inputs in ``dtype`` (default: the default float)."""
+    dtype = dtype or dtypes.get_default_dtype()
     if isinstance(x, Tensor):
-        return x
+        return _cast(x, dtype)
     x = np.asarray(x)
     if x.dtype.kind == "f":
-        return x.astype(dtypes.get_default_dtype(), copy=False)
+        return x.astype(dtype, copy=False)
     return x
 
 
-def _as_target(y):
-    """Targets: integer class labels as int64, floating targets in the default float dtype."""
+def _as_target(y, dtype=None):
+    """Targets: integer class labels as int64, floating targets in ``dtype`` (as inputs)."""
+    dtype = dtype or dtypes.get_default_dtype()
     if isinstance(y, Tensor):
-        return y
+        return _cast(y, dtype)
     y = np.asarray(y)
     if y.dtype.kind in "iub":
         return y.astype(np.int64, copy=False)
-    return y.astype(dtypes.get_default_dtype(), copy=False)
+    return y.astype(dtype, copy=False)
 
 
 def _get_loss(loss):

@@ -15,6 +15,7 @@ import numpy as np
 
 from minidl.files import atomic_write
 from minidl.training.callbacks import Callback
+from minidl.training.trainer import NonFiniteLossError
 
 DEFAULTS = {
     "dataset": "mnist",
@@ -158,6 +159,12 @@ def run(args):
                         progress="line" if args.no_progress else True)
         else:  # nothing left to train: still leave this run's checkpoint in --out
             saver.on_epoch_end(trainer, trainer.epoch - 1, {})
+    except NonFiniteLossError as exc:
+        print(f"minidl train: {exc}", file=sys.stderr)
+        if saver.written:
+            print(f"minidl train: {checkpoint_path} holds the run after epoch {trainer.epoch}",
+                  file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         if saver.written:
             print(f"\ninterrupted; continue with: python -m minidl train --resume "

@@ -12,6 +12,8 @@ Everything else here is bookkeeping: epoch means of the loss and metrics (weight
 size), validation, the learning-rate scheduler, callbacks, the progress display, and the
 state that lets a run stop and resume exactly where it was.
 """
+import math
+
 import numpy as np
 
 from minidl import dtypes, random
@@ -31,6 +33,46 @@ _LOSSES = {"cross_entropy": "CrossEntropyLoss", "sparse_categorical_crossentropy
            "bce_with_logits": "BCEWithLogitsLoss"}
 
 
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite (``Trainer(check_finite=True)``, the default).
+
+    Attributes:
+        loss: the loss value; ``epoch``, ``batch``: where (counting from 0, as callbacks do);
+        bad_inputs, bad_targets: how many values of the batch's inputs / targets were
+            already non-finite (0: the data was fine and the computation itself overflowed or
+            hit an undefined operation).
+    """
+
+    def __init__(self, loss, epoch, epochs, batch, batches, x, y):
+        self.loss = loss
+        self.epoch = epoch
+        self.batch = batch
+        self.bad_inputs = _count_nonfinite(x)
+        self.bad_targets = _count_nonfinite(y)
+        where = (f"Trainer.fit: the loss is {loss} at epoch {epoch + 1}/{epochs}, step "
+                 f"{batch + 1}/{batches}; training stopped before this step's backward pass, "
+                 "so the weights are those of the step before")
+        if self.bad_inputs or self.bad_targets:
+            parts = [f"{n} of its {what} values" for n, what in
+                     ((self.bad_inputs, "input"), (self.bad_targets, "target")) if n]
+            cause = (f"the batch's data was already non-finite ({' and '.join(parts)} are NaN "
+                     "or infinite): clean the data (numpy.isfinite finds them)")
+        else:
+            cause = ("the batch's inputs and targets are all finite, so the model's computation "
+                     "produced it: lower the learning rate, clip the gradients "
+                     "(nn.utils.clip_grad_norm_), or find the op with "
+                     "minidl.autograd.detect_anomaly()")
+        super().__init__(f"{where}. {cause}. (Trainer(..., check_finite=False) trains on "
+                         "regardless.)")
+
+
+def _count_nonfinite(t):
+    data = getattr(t, "data", None)
+    if data is None or data.dtype.kind not in "fc":
+        return 0
+    return int((~t.xp.isfinite(data)).sum().item())
+
+
 class Trainer:
     """Train a model with an optimizer and a loss, as Keras's ``fit`` / ``evaluate`` / ``predict``.
 
@@ -48,6 +90,10 @@ class Trainer:
             there is no validation data).
         callbacks: :class:`Callback` instances.
         scheduler_interval: ``'epoch'`` or ``'batch'``.
+        check_finite: stop with :class:`NonFiniteLossError` at the first batch whose loss is
+            NaN or infinite, before its backward pass and optimizer step (the weights stay
+            those of the last good step); the error names the epoch and step and says whether
+            the batch's own data was already non-finite. False trains on regardless.
         scheduler_monitor: the logged quantity ``ReduceLROnPlateau`` watches.
 
     Attributes:
@@ -70,7 +116,8 @@ class Trainer:
     """
 
     def __init__(self, model, optimizer, loss, metrics=("accuracy",), scheduler=None,
-                 callbacks=(), scheduler_interval="epoch", scheduler_monitor="val_loss"):
+                 callbacks=(), scheduler_interval="epoch", scheduler_monitor="val_loss",
+                 check_finite=True):
         if scheduler_interval not in ("epoch", "batch"):
             raise ValueError(f"Trainer: scheduler_interval must be 'epoch' or 'batch', got "
                              f"{scheduler_interval!r}")
@@ -83,6 +130,7 @@ class Trainer:
         self.scheduler = scheduler
         self.scheduler_interval = scheduler_interval
         self.scheduler_monitor = scheduler_monitor
+        self.check_finite = bool(check_finite)
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
@@ -143,6 +191,7 @@ class Trainer:
         """One pass over the training data: the hot loop."""
         model, optimizer, loss_fn, metrics = self.model, self.optimizer, self.loss_fn, self.metrics
         step_per_batch = self.scheduler is not None and self.scheduler_interval == "batch"
+        check_finite = self.check_finite
         device, dtype = self._device(), self._float_dtype()
         model.train()
         seen = 0
@@ -163,6 +212,9 @@ class Trainer:
                 optimizer.zero_grad(set_to_none=True)
                 outputs = model(x)
                 loss = loss_fn(outputs, y)
+                loss_value = loss.item()  # the one host transfer of the loss per batch
+                if check_finite and not math.isfinite(loss_value):
+                    raise NonFiniteLossError(loss_value, epoch, last, batch, len(loader), x, y)
                 loss.backward()
                 self._emit("on_after_backward", batch)
                 optimizer.step()
@@ -170,7 +222,6 @@ class Trainer:
                     self.scheduler.step()
                 self.iterations += 1
                 n = y.shape[0]
-                loss_value = loss.item()  # the one host transfer of the loss per batch
                 loss_sum += loss_value * n
                 batch_logs = {"loss": loss_value}
                 for i, (name, fn) in enumerate(metrics):

@@ -65,6 +65,7 @@ _LAZY = {
     "distributed": ("minidl.distributed", None),
     "Trainer": ("minidl.training", "Trainer"),
     "History": ("minidl.training", "History"),
+    "load_run": ("minidl.training", "load_run"),
     "save": ("minidl.serialization", "save"),
     "load": ("minidl.serialization", "load"),
 }

@@ -22,11 +22,12 @@ from minidl.nn.mlp import MLP
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
 from minidl.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from minidl.nn.registry import architecture, build_model, register_model
 
 __all__ = ["Module", "Parameter", "Linear", "Dense", "ReLU", "ReLU6", "LeakyReLU", "ELU", "PReLU",
            "Sigmoid", "Tanh", "Softplus", "Softsign", "GELU", "Identity", "Softmax", "LogSoftmax",
            "Dropout", "BatchNorm1d", "Flatten", "Sequential", "ModuleList", "ModuleDict", "MLP",
            "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "functional", "init",
-           "utils", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
-           "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d", "Unflatten", "Unfold",
-           "Fold"]
+           "utils", "register_model", "architecture", "build_model", "Conv1d", "Conv2d",
+           "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+           "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d", "Unflatten", "Unfold", "Fold"]

@@ -6,6 +6,7 @@ from minidl import dtypes
 from minidl.autograd.creation import zeros
 from minidl.nn import conv_functional as CF
 from minidl.nn import init
+from minidl.nn.checks import check_input_dtype
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
 
@@ -73,6 +74,7 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: expected input of shape (N, {self.in_channels}, {axes}) or "
                              f"({self.in_channels}, {axes}) (in_channels={self.in_channels}), got "
                              f"shape {x.shape}")
+        check_input_dtype(self, x, self.weight)
 
     def _pad_input(self, x):
         """Apply a non-zero padding_mode (PyTorch pads first, then convolves unpadded)."""

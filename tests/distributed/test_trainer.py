@@ -51,6 +51,9 @@ def test_cli_train_distributed_writes_once_and_resumes(tmp_path):
     assert done.stdout.count("minidl train") == 1 and done.stdout.count("test accuracy") == 1
     assert "batch 128 per rank x 2 ranks = 256" in done.stdout
     assert {"checkpoint.npz", "metrics.json"} <= set(os.listdir(tmp_path))
+    import minidl as mdl
+    run = mdl.load_run(tmp_path)  # a plain model: the checkpoint holds the unwrapped weights
+    assert run.model(mdl.zeros(2, 784)).shape == (2, 10)
     done, _ = launch(None, None, "train", "--distributed", "--epochs", "2", "--resume", tmp_path,
                      "--out", tmp_path, "--no-progress", module="minidl")
     assert done.stdout.count("resumed from") == 1 and "after epoch 1" in done.stdout

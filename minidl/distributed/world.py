@@ -17,8 +17,9 @@ import sys
 import time
 
 DEFAULT_TIMEOUT_S = 1800.0  # PyTorch's default process-group timeout: 30 minutes
-_SPIN_S = 2e-3              # poll without sleeping this long (a collective is usually quick)
+_SPIN_S = 20e-3             # poll without sleeping this long (a collective is usually quick)
 _MAX_NAP_S = 1e-3           # then sleep between polls, at most this long
+_yield = getattr(os, "sched_yield", lambda: None)  # let a rank sharing this core run
 
 # Environment variables by which MPI launchers tell a process how many ranks were started.
 _LAUNCHER_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
@@ -144,9 +145,9 @@ def wait(request, what):
     """Wait for a non-blocking MPI request, at most the world's timeout.
 
     MPI offers no timeout on a collective: a rank whose peer died or never calls it would
-    wait forever. This polls ``request.Test()`` (busily for 2 ms, then with naps of up to
-    1 ms) and raises :class:`DistributedTimeoutError` when the deadline passes; an uncaught
-    exception then aborts the whole job (see :func:`init`).
+    wait forever. This polls ``request.Test()`` (for 20 ms yielding the core between polls,
+    then with naps of up to 1 ms) and raises :class:`DistributedTimeoutError` when the
+    deadline passes; an uncaught exception then aborts the whole job (see :func:`init`).
     """
     if request.Test():
         return
@@ -162,7 +163,9 @@ def wait(request, what):
                 f"{world.size}: another rank has failed, hangs, or did not call it (every rank "
                 "must run the same collectives in the same order). Change the limit with "
                 "minidl.distributed.init(timeout=...) or $MINIDL_DIST_TIMEOUT")
-        if now - start > _SPIN_S:
+        if now - start < _SPIN_S:
+            _yield()
+        else:
             time.sleep(nap)
             nap = min(2 * nap, _MAX_NAP_S)
 

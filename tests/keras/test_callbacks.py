@@ -317,3 +317,54 @@ def test_tensorboard_without_tensorboardx_names_the_extra(monkeypatch):
     with pytest.raises(ImportError, match=r"minidl\[tensorboard\]"):
         callbacks.TensorBoard(log_dir="unused")
     assert not os.path.exists("unused")
+
+
+def test_auto_mode_without_model_metrics_uses_the_compiled_name():
+    class Bare:
+        stop_training = False
+    cb = callbacks.EarlyStopping(monitor="val_accuracy", patience=0)
+    cb.set_model(Bare())
+    cb.on_train_begin()
+    cb.on_epoch_end(0, {"val_accuracy": 0.5})
+    cb.on_epoch_end(1, {"val_accuracy": 0.6})   # up is better: no stop
+    assert not cb.model.stop_training
+    cb.on_epoch_end(2, {"val_accuracy": 0.55})
+    assert cb.model.stop_training
+
+
+def test_callbacks_in_a_real_fit(tmp_path):
+    """Every callback inside minidl.keras's own fit (the integration the fakes stand in for)."""
+    pytest.importorskip("tensorboardX")
+    pytest.importorskip("tensorboard")
+    import minidl as mdl
+    from minidl import keras
+    mdl.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(2)])
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.1),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    stopper = callbacks.EarlyStopping(monitor="val_accuracy", patience=1,
+                                      restore_best_weights=True)
+    cbs = [stopper, callbacks.ReduceLROnPlateau(patience=1, factor=0.5),
+           callbacks.LearningRateScheduler(lambda epoch, lr: lr),
+           callbacks.ModelCheckpoint(str(tmp_path / "m-{epoch:02d}.keras")),
+           callbacks.CSVLogger(tmp_path / "log.csv"),
+           callbacks.TensorBoard(log_dir=tmp_path / "tb", histogram_freq=1)]
+    history = model.fit(x, y, epochs=6, batch_size=16, validation_split=0.25, verbose=0,
+                        callbacks=cbs)
+    epochs = len(history.epoch)
+    assert sorted(p.name for p in tmp_path.glob("m-*.keras")) == \
+        [f"m-{e:02d}.keras" for e in range(1, epochs + 1)]
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert rows[0].split(",")[0] == "epoch" and len(rows) == epochs + 1
+    assert "learning_rate" in history.history
+    train = _read_events(tmp_path / "tb" / "train")
+    assert len(train.Scalars("epoch_loss")) == epochs
+    assert any(tag.endswith("/gradient") for tag in train.Tags()["histograms"])
+    if stopper.best_weights is not None:
+        for w, best in zip(model.get_weights(), stopper.best_weights):
+            np.testing.assert_array_equal(w, best)

@@ -10,7 +10,8 @@ class MonitorCallback(Callback):
 
     ``mode='auto'`` follows Keras 3: ``'loss'``/``'val_loss'`` decrease; another name is
     looked up among ``model.metrics`` (a metric's ``direction``, ``'up'`` for accuracies,
-    ``'down'`` for losses); failing that, a ValueError asks for ``mode``. A value improves on
+    ``'down'`` for losses; for a model without ``metrics``, the metric that compile makes of
+    that name); failing that, a ValueError asks for ``mode``. A value improves on
     the best by more than ``min_delta`` in the good direction: ``value < best − min_delta``
     (min) or ``value > best + min_delta`` (max); the first value always does.
     """
@@ -36,13 +37,17 @@ class MonitorCallback(Callback):
             name = self.monitor[4:] if self.monitor.startswith("val_") else self.monitor
             if name == "loss":
                 self.monitor_op = _less
-            for metric in _model_metrics(self.model):
+            direction = None
+            found = _model_metrics(self.model)
+            for metric in found or []:
                 if getattr(metric, "name", None) == name:
                     direction = getattr(metric, "direction", getattr(metric, "_direction", None))
-                    if direction == "up":
-                        self.monitor_op = _greater
-                    elif direction == "down":
-                        self.monitor_op = _less
+            if found is None and name != "loss":
+                direction = _direction_of_name(name)
+            if direction == "up":
+                self.monitor_op = _greater
+            elif direction == "down":
+                self.monitor_op = _less
             if self.monitor_op is None:
                 raise ValueError(f"{type(self).__name__} callback received monitor="
                                  f"{self.monitor}, but minidl isn't able to automatically "
@@ -67,10 +72,25 @@ def _greater(a, b):
     return a > b
 
 
+def _direction_of_name(name):
+    """For a model without ``metrics``: the direction of the metric that ``compile`` makes
+    from the string ``name`` (``'accuracy'``/``'acc'`` and the names of
+    :mod:`minidl.keras.metrics`), which is what Keras finds in ``model.metrics`` then."""
+    from minidl.keras import metrics
+    if name.lower() in ("accuracy", "acc"):
+        return "up"
+    cls = metrics.ALL_OBJECTS_DICT.get(name)
+    return None if cls is None else cls.direction if isinstance(cls.direction, str) else \
+        getattr(cls(), "direction", None)
+
+
 def _model_metrics(model):
-    """The model's metric objects, containers (with a ``metrics`` list) opened one level."""
+    """The model's metric objects (containers with a ``metrics`` list opened one level), or
+    None when the model has no ``metrics``."""
+    if getattr(model, "metrics", None) is None:
+        return None
     out = []
-    for metric in getattr(model, "metrics", None) or []:
+    for metric in model.metrics:
         inner = getattr(metric, "metrics", None)
         if isinstance(inner, (list, tuple)):
             out.extend(inner)

@@ -20,6 +20,7 @@ counting from 0, uses ``schedule(k)``, as Keras's ``optimizer.iterations``).
 """
 import math
 import re
+import struct
 import warnings
 
 from minidl.autograd.grad_mode import enable_grad, no_grad
@@ -341,6 +342,19 @@ class Optimizer(_LoopOptimizer):
         """
         if weight_decay:
             theta *= 1.0 - weight_decay * lr
+
+    def in_dtype(self, value, theta):
+        """The Python number ``value`` rounded to ``theta``'s floating dtype.
+
+        Keras casts β₁, β₂ (and Nadam's 0.96) to the variable's dtype before raising them to
+        the power t: in float32, 1 − β₂ for β₂ = 0.999 is then 0.000999987, not 0.001, which
+        moves Adam's bias correction by 6e-6. Rounding them the same way reproduces it.
+        """
+        if theta.dtype.itemsize == 4:
+            return struct.unpack("f", struct.pack("f", value))[0]
+        if theta.dtype.itemsize == 2:
+            return struct.unpack("e", struct.pack("e", value))[0]
+        return value
 
     def step_count(self):
         """t of the bias corrections in the step being applied: ``iterations + 1``."""

@@ -43,7 +43,9 @@ def test_to_cuda_without_cupy_says_what_is_missing_and_how_to_install():
         with pytest.raises(RuntimeError, match=missing) as info:
             attempt()
         if missing == "CuPy":
-            assert "pip install minidl[gpu]" in str(info.value)
+            # the extras that name prebuilt wheels (plain `cupy` would compile from source)
+            assert 'minidl[gpu-cuda12]' in str(info.value)
+            assert 'minidl[gpu-cuda13]' in str(info.value) and "nvidia-smi" in str(info.value)
     assert backends.default_device() == "cpu"
 
 

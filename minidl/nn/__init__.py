@@ -19,9 +19,10 @@ from minidl.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minidl.nn.mlp import MLP
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
+from minidl.nn.registry import architecture, build_model, register_model
 
 __all__ = ["Module", "Parameter", "Linear", "Dense", "ReLU", "ReLU6", "LeakyReLU", "ELU", "PReLU",
            "Sigmoid", "Tanh", "Softplus", "Softsign", "GELU", "Identity", "Softmax", "LogSoftmax",
            "Dropout", "BatchNorm1d", "Flatten", "Sequential", "ModuleList", "ModuleDict", "MLP",
            "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "functional", "init",
-           "utils"]
+           "utils", "register_model", "architecture", "build_model"]

@@ -2,6 +2,7 @@
 from minidl import backends, dtypes
 from minidl.autograd.tensor import Tensor
 from minidl.nn import functional as F
+from minidl.nn.checks import check_input_dtype
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
 
@@ -76,6 +77,7 @@ class BatchNorm1d(Module):
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d: expected input of shape (N, {self.num_features}) or "
                              f"(N, {self.num_features}, L), got {x.shape}")
+        check_input_dtype(self, x, self.weight if self.weight is not None else self.running_mean)
         use_batch_stats = self.training or self.running_mean is None
         if use_batch_stats and x.size // max(self.num_features, 1) <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "

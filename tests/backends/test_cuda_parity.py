@@ -383,6 +383,14 @@ LAYERS = [
           needs=("keras.layers.BatchNormalization",)),
     Layer("keras.Flatten", _keras("Flatten"), real(2, 3, 4), lazy=True,
           needs=("keras.layers.Flatten",)),
+    Layer("keras.Reshape", _keras("Reshape", (4, 3)), real(2, 3, 4), lazy=True,
+          needs=("keras.layers.Reshape",)),
+    Layer("keras.Activation", _keras("Activation", "gelu"), real(5, 3), lazy=True,
+          needs=("keras.layers.Activation",)),
+    Layer("keras.Dropout_eval", _keras("Dropout", 0.5), real(5, 3), train=False, lazy=True,
+          needs=("keras.layers.Dropout",)),
+    Layer("keras.Embedding", _keras("Embedding", 4, 3), labels(2, 5), lazy=True,
+          needs=("keras.layers.Embedding",)),
 ]
 
 
@@ -402,12 +410,13 @@ def _build_layer(case, x_array):
 
 def _run_layer(case, x_array, device, cotangents=None):
     layer = _build_layer(case, x_array).to(device)
-    x = mdl.tensor(x_array, device=device, requires_grad=True)
+    x = mdl.tensor(x_array, device=device, requires_grad=x_array.dtype.kind == "f")
     outputs = _outputs(layer(x))
     if cotangents is None:
         cotangents = _cotangents(outputs)
     _backward(outputs, cotangents, device)
-    found = {"output": outputs[0].numpy(), "input grad": x.grad.numpy()}
+    found = {"output": outputs[0].numpy(),
+             "input grad": None if x.grad is None else x.grad.numpy()}
     for name, p in layer.named_parameters():
         assert p.device == device, f"{case.name}: parameter {name} on {p.device}"
         found[f"grad of {name}"] = None if p.grad is None else p.grad.numpy()

@@ -96,3 +96,23 @@ class BatchNorm1d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(BatchNorm1d):
+    """y = γ·(x − μ)/√(σ² + eps) + β per channel of (N, C, H, W) input, statistics over N, H
+    and W (the same fused node as :class:`BatchNorm1d` on the (N, C, H·W) view); running
+    statistics, momentum and evaluation exactly as there.
+
+    Example:
+        >>> import minidl as mdl
+        >>> bn = mdl.nn.BatchNorm2d(3)
+        >>> bn(mdl.randn(4, 3, 5, 5)).shape, bn.running_mean.shape
+        ((4, 3, 5, 5), (3,))
+    """
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm2d: expected input of shape (N, {self.num_features}, H, W) "
+                             f"(4-D), got {x.shape}")
+        return super().forward(x.reshape(x.shape[:2] + (x.shape[2] * x.shape[3],))).reshape(
+            x.shape)

@@ -98,7 +98,8 @@ def torch_versions():
     except ImportError:
         return [("PyTorch", "not installed")]
     cuda = torch.cuda.is_available()
-    text = f"{torch.__version__} (CUDA {torch.version.cuda}, GPU {'available' if cuda else 'not available'}"
+    seen = "available" if cuda else "not available"
+    text = f"{torch.__version__} (CUDA {torch.version.cuda}, GPU {seen}"
     if cuda:
         text += f": {torch.cuda.get_device_name(0)}"
     return [("PyTorch", text + ")")]

@@ -186,3 +186,41 @@ def test_without_cuda_the_real_check_stops_at_once_saying_why():
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 2
     assert "no CUDA device" in done.stderr and "--dry-run" in done.stderr
+
+
+def test_the_generic_loops_train_any_model_on_a_device():
+    """MinidlLoop/TorchLoop (used for the CNN workloads) on a tiny MLP, minidl on 'strict'."""
+    import numpy as np
+    import gpu_check
+    import minidl as mdl
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((24, 5)).astype(np.float32)
+    Y = rng.integers(0, 3, 24)
+    mdl.manual_seed(0)
+    loop = gpu_check.MinidlLoop(mdl.nn.Sequential(mdl.nn.Linear(5, 8), mdl.nn.ReLU(),
+                                                  mdl.nn.Linear(8, 3)), X, Y, 8, 0.01, "strict")
+    assert loop.synchronize is None and loop.name == "minidl strict"
+    losses = [loop.epoch(rng.permutation(24)) for _ in range(5)]
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+    torch = pytest.importorskip("torch")
+    tloop = gpu_check.TorchLoop(torch.nn.Linear(5, 3), X, Y, 8, 0.01, "cpu")
+    assert tloop.synchronize is None and tloop.name == "PyTorch CPU eager"
+    assert np.isfinite(tloop.epoch(rng.permutation(24)))
+
+
+def test_the_table_gives_ratios_and_marks_the_w1_target_on_a_gpu():
+    import gpu_check
+    bench = {"device": "cuda", "torch_device": "cuda", "workloads": {
+        "W1": {"samples": 60000, "contenders": [
+            {"name": "minidl cuda", "times": [1.2, 1.0, 1.4], "losses": [2.0, 1.5]},
+            {"name": "PyTorch CUDA eager", "times": [1.0, 1.0, 1.0], "losses": [2.0, 1.6]}]},
+        "W2": {"samples": 60000, "contenders": [
+            {"name": "minidl cuda", "times": [4.0], "losses": [1.0]}]},
+        "W4": {"skipped": "not defined here"}}}
+    rows = {row[0]: row for row in map(_row_cells, gpu_check.bench_table(bench)[2:])}
+    assert rows["W1"][2] == "1.200 (1.000–1.400)" and rows["W1"][3] == "1.000 (1.000–1.000)"
+    assert rows["W1"][4] == "1.20 (≤ 1.5) ✓" and rows["W1"][5] == "1.5000 / 1.6000"
+    assert rows["W2"][3] == "— (no PyTorch with a GPU)" and rows["W2"][4] == "—"
+    assert rows["W4"][2] == "skipped: not defined here"
+    bench["workloads"]["W1"]["contenders"][0]["times"] = [2.0]
+    assert "(≤ 1.5) ✗" in gpu_check.bench_table(bench)[2]

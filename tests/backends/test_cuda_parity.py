@@ -4,8 +4,9 @@ Each case runs twice from the same float32 inputs (and, for layers, the same ini
 weights, drawn on the CPU): once on 'cpu', once on the parity device; values, input
 gradients, parameter gradients and buffers must agree to float32 tolerances. The cases are
 tables: a new op, layer, loss or optimizer joins with one line. A line whose ``needs`` names
-something minidl does not have yet (the conv/pool ops, the Keras layers) is skipped with
-that reason, and joins by itself once the name exists.
+something minidl does not have yet (the Keras conv and pooling layers) is skipped with that
+reason, and joins by itself once the name exists; drop its ``needs`` then, so that losing
+the name later fails instead of skipping.
 
 The parity device is ``$MINIDL_PARITY_DEVICE``, 'cuda' by default; without a GPU the module
 is skipped (reason: the backend's own message). ``MINIDL_PARITY_DEVICE=strict`` runs every
@@ -64,31 +65,15 @@ def _lookup(path):
     return obj
 
 
-class Capability:
-    """A need that is not a name: ``probe()`` returns True once minidl can do ``what``."""
-
-    def __init__(self, what, probe):
-        self.what, self.probe = what, probe
-
-    def __str__(self):
-        return self.what
-
-    def present(self):
-        try:
-            return bool(self.probe())
-        except Exception:  # not there yet: the probe's own error says no
-            return False
-
-
 def _present(need):
-    return need.present() if isinstance(need, Capability) else _lookup(need) is not None
+    return _lookup(need) is not None
 
 
 def _table(cases):
     """pytest params, one per case; a case whose ``needs`` are missing is skipped, saying so."""
     params = []
     for case in cases:
-        missing = [str(n) for n in case.needs if not _present(n)]
+        missing = [n for n in case.needs if not _present(n)]
         marks = [pytest.mark.skip(reason=f"minidl has no {', '.join(missing)} yet")] if \
             missing else []
         params.append(pytest.param(case, id=case.name, marks=marks))
@@ -239,36 +224,37 @@ OPS = [
         x, None, None, g, b, training=True), (real(8, 3), positive(3), real(3))),
     # convolutions and pooling (NCHW); join once minidl has them
     Op("F.conv2d", lambda x, w, b: F.conv2d(x, w, b, padding=1), (real(2, 3, 6, 6),
-       real(4, 3, 3, 3), real(4)), needs=("nn.functional.conv2d",)),
+       real(4, 3, 3, 3), real(4))),
     Op("F.conv2d_stride_dilation_groups", lambda x, w: F.conv2d(
-        x, w, stride=2, dilation=2, groups=2), (real(2, 4, 9, 9), real(6, 2, 3, 3)),
-       needs=("nn.functional.conv2d",)),
+        x, w, stride=2, dilation=2, groups=2), (real(2, 4, 9, 9), real(6, 2, 3, 3))),
     Op("F.conv1d", lambda x, w, b: F.conv1d(x, w, b, stride=2), (real(2, 3, 9), real(4, 3, 3),
-       real(4)), needs=("nn.functional.conv1d",)),
+       real(4))),
     Op("F.conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1),
-       (real(2, 3, 4, 4), real(3, 5, 3, 3), real(5)), needs=("nn.functional.conv_transpose2d",)),
-    Op("F.max_pool2d", lambda x: F.max_pool2d(x, 2), (real(2, 3, 6, 6),),
-       needs=("nn.functional.max_pool2d",)),
+       (real(2, 3, 4, 4), real(3, 5, 3, 3), real(5))),
+    Op("F.max_pool2d", lambda x: F.max_pool2d(x, 2), (real(2, 3, 6, 6),)),
     Op("F.max_pool2d_overlapping_padded", lambda x: F.max_pool2d(x, 3, stride=2, padding=1),
-       (real(2, 3, 7, 7),), needs=("nn.functional.max_pool2d",)),
-    Op("F.max_pool1d", lambda x: F.max_pool1d(x, 2), (real(2, 3, 8),),
-       needs=("nn.functional.max_pool1d",)),
+       (real(2, 3, 7, 7),)),
+    Op("F.max_pool1d", lambda x: F.max_pool1d(x, 2), (real(2, 3, 8),)),
     Op("F.avg_pool2d", lambda x: F.avg_pool2d(x, 2, padding=1, count_include_pad=False),
-       (real(2, 3, 6, 6),), needs=("nn.functional.avg_pool2d",)),
-    Op("F.avg_pool1d", lambda x: F.avg_pool1d(x, 3, stride=2), (real(2, 3, 9),),
-       needs=("nn.functional.avg_pool1d",)),
-    Op("F.adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (2, 3)), (real(2, 3, 7, 6),),
-       needs=("nn.functional.adaptive_avg_pool2d",)),
-    Op("F.unfold", lambda x: F.unfold(x, 3, padding=1, stride=2), (real(2, 3, 6, 6),),
-       needs=("nn.functional.unfold",)),
-    Op("F.fold", lambda x: F.fold(x, (4, 4), 2, stride=2), (real(2, 12, 4),),
-       needs=("nn.functional.fold",)),
-    Op("F.pad_constant", lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), (real(2, 3, 4, 4),),
-       needs=("nn.functional.pad",)),
-    Op("F.pad_reflect", lambda x: F.pad(x, (1, 1, 2, 2), mode="reflect"), (real(2, 3, 4, 4),),
-       needs=("nn.functional.pad",)),
-    Op("F.dropout2d_eval", lambda x: F.dropout2d(x, 0.5, training=False), (real(2, 3, 4, 4),),
-       needs=("nn.functional.dropout2d",)),
+       (real(2, 3, 6, 6),)),
+    Op("F.avg_pool1d", lambda x: F.avg_pool1d(x, 3, stride=2), (real(2, 3, 9),)),
+    Op("F.adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (2, 3)), (real(2, 3, 7, 6),)),
+    Op("F.unfold", lambda x: F.unfold(x, 3, padding=1, stride=2), (real(2, 3, 6, 6),)),
+    Op("F.fold", lambda x: F.fold(x, (4, 4), 2, stride=2), (real(2, 12, 4),)),
+    Op("F.pad_constant", lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), (real(2, 3, 4, 4),)),
+    Op("F.pad_reflect", lambda x: F.pad(x, (1, 1, 2, 2), mode="reflect"), (real(2, 3, 4, 4),)),
+    Op("F.max_pool2d_dilated_ceil", lambda x: F.max_pool2d(x, 2, stride=2, dilation=2,
+                                                          ceil_mode=True), (real(2, 3, 7, 7),)),
+    Op("F.max_pool2d_indices", lambda x: F.max_pool2d(x, 2, return_indices=True),
+       (real(2, 3, 6, 6),)),
+    Op("F.avg_pool2d_divisor", lambda x: F.avg_pool2d(x, 3, stride=2, ceil_mode=True,
+                                                       divisor_override=4), (real(2, 3, 7, 7),)),
+    Op("F.pad_replicate_circular", lambda x: F.pad(F.pad(x, (1, 1, 1, 1), mode="replicate"),
+                                                   (2, 0, 0, 2), mode="circular"),
+       (real(2, 3, 4, 4),)),
+    Op("F.batch_norm_NCHW", lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True),
+       (real(4, 3, 5, 5), positive(3), real(3))),
+    Op("F.dropout2d_eval", lambda x: F.dropout2d(x, 0.5, training=False), (real(2, 3, 4, 4),)),
 ]
 
 
@@ -352,25 +338,28 @@ LAYERS = [
     Layer("MLP", lambda: nn.MLP(3, [8, 6], 4, activation="relu"), real(5, 3)),
     Layer("MLP_batchnorm", lambda: nn.MLP(3, [8], 4, batchnorm=True), real(6, 3)),
     # convolutions and pooling (NCHW)
-    Layer("Conv2d", lambda: nn.Conv2d(3, 4, 3, padding=1), real(2, 3, 6, 6),
-          needs=("nn.Conv2d",)),
+    Layer("Conv2d", lambda: nn.Conv2d(3, 4, 3, padding=1), real(2, 3, 6, 6)),
     Layer("Conv2d_same_reflect", lambda: nn.Conv2d(2, 3, 3, padding="same",
                                                   padding_mode="reflect"),
-          real(2, 2, 5, 5), needs=("nn.Conv2d",)),
-    Layer("Conv1d", lambda: nn.Conv1d(3, 4, 3), real(2, 3, 8), needs=("nn.Conv1d",)),
-    Layer("ConvTranspose2d", lambda: nn.ConvTranspose2d(3, 2, 3, stride=2), real(2, 3, 4, 4),
-          needs=("nn.ConvTranspose2d",)),
-    Layer("MaxPool2d", lambda: nn.MaxPool2d(2), real(2, 3, 6, 6), needs=("nn.MaxPool2d",)),
-    Layer("AvgPool2d", lambda: nn.AvgPool2d(2), real(2, 3, 6, 6), needs=("nn.AvgPool2d",)),
-    Layer("AdaptiveAvgPool2d", lambda: nn.AdaptiveAvgPool2d(1), real(2, 3, 5, 5),
-          needs=("nn.AdaptiveAvgPool2d",)),
-    Layer("BatchNorm2d_train", lambda: nn.BatchNorm2d(3), real(4, 3, 5, 5),
-          needs=("nn.BatchNorm2d",)),
-    Layer("Dropout2d_eval", lambda: nn.Dropout2d(0.5), real(2, 3, 4, 4), train=False,
-          needs=("nn.Dropout2d",)),
+          real(2, 2, 5, 5)),
+    Layer("Conv1d", lambda: nn.Conv1d(3, 4, 3), real(2, 3, 8)),
+    Layer("ConvTranspose2d", lambda: nn.ConvTranspose2d(3, 2, 3, stride=2), real(2, 3, 4, 4)),
+    Layer("MaxPool2d", lambda: nn.MaxPool2d(2), real(2, 3, 6, 6)),
+    Layer("AvgPool2d", lambda: nn.AvgPool2d(2), real(2, 3, 6, 6)),
+    Layer("AdaptiveAvgPool2d", lambda: nn.AdaptiveAvgPool2d(1), real(2, 3, 5, 5)),
+    Layer("BatchNorm2d_train", lambda: nn.BatchNorm2d(3), real(4, 3, 5, 5)),
+    Layer("Dropout2d_eval", lambda: nn.Dropout2d(0.5), real(2, 3, 4, 4), train=False),
+    Layer("MaxPool1d", lambda: nn.MaxPool1d(3, stride=2, padding=1), real(2, 3, 9)),
+    Layer("AvgPool1d", lambda: nn.AvgPool1d(2), real(2, 3, 8)),
+    Layer("BatchNorm2d_eval", lambda: nn.BatchNorm2d(3), real(4, 3, 5, 5), train=False),
+    Layer("Unflatten", lambda: nn.Unflatten(1, (3, 4)), real(2, 12)),
+    Layer("Unfold_Fold", lambda: nn.Sequential(nn.Unfold(2, stride=2),
+                                               nn.Fold((4, 4), 2, stride=2)), real(2, 3, 4, 4)),
+    Layer("LeNet_like", lambda: nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(4 * 4 * 4, 3)), real(3, 1, 8, 8)),
     # the Keras face (channels last); built by a first call on the CPU
-    Layer("keras.Dense", _keras("Dense", 4, activation="relu"), real(5, 3), lazy=True,
-          needs=("keras.layers.Dense",)),
+    Layer("keras.Dense", _keras("Dense", 4, activation="relu"), real(5, 3), lazy=True),
     Layer("keras.Conv2D", _keras("Conv2D", 4, 3, padding="same"), real(2, 6, 6, 3), lazy=True,
           needs=("keras.layers.Conv2D",)),
     Layer("keras.MaxPooling2D", _keras("MaxPooling2D"), real(2, 6, 6, 3), lazy=True,
@@ -379,18 +368,12 @@ LAYERS = [
           needs=("keras.layers.AveragePooling2D",)),
     Layer("keras.GlobalAveragePooling2D", _keras("GlobalAveragePooling2D"), real(2, 6, 6, 3),
           lazy=True, needs=("keras.layers.GlobalAveragePooling2D",)),
-    Layer("keras.BatchNormalization", _keras("BatchNormalization"), real(6, 3), lazy=True,
-          needs=("keras.layers.BatchNormalization",)),
-    Layer("keras.Flatten", _keras("Flatten"), real(2, 3, 4), lazy=True,
-          needs=("keras.layers.Flatten",)),
-    Layer("keras.Reshape", _keras("Reshape", (4, 3)), real(2, 3, 4), lazy=True,
-          needs=("keras.layers.Reshape",)),
-    Layer("keras.Activation", _keras("Activation", "gelu"), real(5, 3), lazy=True,
-          needs=("keras.layers.Activation",)),
-    Layer("keras.Dropout_eval", _keras("Dropout", 0.5), real(5, 3), train=False, lazy=True,
-          needs=("keras.layers.Dropout",)),
-    Layer("keras.Embedding", _keras("Embedding", 4, 3), labels(2, 5), lazy=True,
-          needs=("keras.layers.Embedding",)),
+    Layer("keras.BatchNormalization", _keras("BatchNormalization"), real(6, 3), lazy=True),
+    Layer("keras.Flatten", _keras("Flatten"), real(2, 3, 4), lazy=True),
+    Layer("keras.Reshape", _keras("Reshape", (4, 3)), real(2, 3, 4), lazy=True),
+    Layer("keras.Activation", _keras("Activation", "gelu"), real(5, 3), lazy=True),
+    Layer("keras.Dropout_eval", _keras("Dropout", 0.5), real(5, 3), train=False, lazy=True),
+    Layer("keras.Embedding", _keras("Embedding", 4, 3), labels(2, 5), lazy=True),
 ]
 
 
@@ -454,10 +437,6 @@ def _on(array, device):
     return mdl.tensor(array, device=device)
 
 
-SOFT_TARGETS = Capability("cross_entropy with class-probability targets", lambda: F.cross_entropy(
-    mdl.zeros(2, 3), mdl.ones(2, 3) / 3.0))
-SPATIAL_LABELS = Capability("cross_entropy of (N, C, d1) logits", lambda: F.cross_entropy(
-    mdl.zeros(2, 3, 4), mdl.tensor(np.zeros((2, 4), np.int64))))
 LOSSES = [
     Loss("CrossEntropyLoss", lambda d: nn.CrossEntropyLoss(), real(6, 4), labels(6)),
     Loss("CrossEntropyLoss_sum", lambda d: nn.CrossEntropyLoss(reduction="sum"), real(6, 4),
@@ -476,10 +455,12 @@ LOSSES = [
     Loss("BCEWithLogitsLoss", lambda d: nn.BCEWithLogitsLoss(), real(6, 3), unit(6, 3)),
     Loss("BCEWithLogitsLoss_pos_weight", lambda d: nn.BCEWithLogitsLoss(
         pos_weight=_on(np.array([1.0, 2.0, 0.5], np.float32), d)), real(6, 3), unit(6, 3)),
-    Loss("cross_entropy_soft_targets", lambda d: F.cross_entropy, real(6, 4), unit(6, 4),
-         needs=(SOFT_TARGETS,)),
-    Loss("cross_entropy_NCHW", lambda d: F.cross_entropy, real(2, 4, 3, 3), labels(2, 3, 3),
-         needs=(SPATIAL_LABELS,)),
+    Loss("cross_entropy_soft_targets", lambda d: F.cross_entropy, real(6, 4), unit(6, 4)),
+    Loss("cross_entropy_soft_smoothing", lambda d: nn.CrossEntropyLoss(label_smoothing=0.2),
+         real(6, 4), unit(6, 4)),
+    Loss("cross_entropy_NCHW", lambda d: F.cross_entropy, real(2, 4, 3, 3), labels(2, 3, 3)),
+    Loss("CrossEntropyLoss_NCHW_weight_ignore", lambda d: nn.CrossEntropyLoss(
+        weight=_on(CLASS_WEIGHT, d), ignore_index=1), real(2, 4, 3, 3), labels(2, 3, 3)),
 ]
 
 

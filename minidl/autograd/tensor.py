@@ -19,7 +19,8 @@ class Tensor:
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_backend", "_version", "_hooks",
-                 "_retains_grad", "__weakref__")
+                 "_retains_grad", "_post_hooks", "__weakref__")
+    # (_post_hooks is set only by register_post_accumulate_grad_hook: tensors never pay for it)
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
     __array_priority__ = 1000
 
@@ -246,6 +247,25 @@ class Tensor:
         hooks.append(fn)
         return _HookHandle(hooks, fn)
 
+    def register_post_accumulate_grad_hook(self, fn):
+        """Call ``fn(tensor)`` on this leaf after backward has accumulated its ``.grad``.
+
+        The hook runs once per backward pass, after the leaf's gradient hooks, with the leaf
+        itself (its ``.grad`` already updated); its return value is ignored. Data-parallel
+        training starts each bucket's all-reduce this way. Returns a handle with ``remove()``.
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors (they have no .grad to accumulate)")
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook on a tensor that does not "
+                               "require grad")
+        hooks = getattr(self, "_post_hooks", None)
+        if hooks is None:
+            hooks = self._post_hooks = []
+        hooks.append(fn)
+        return _HookHandle(hooks, fn)
+
     def zero_grad_(self):
         self.grad = None
 
@@ -255,6 +275,14 @@ class Tensor:
             raise RuntimeError(
                 f"{what}: in-place change of a tensor that requires grad while grad mode is on; "
                 "wrap it in `with minidl.no_grad():` or use an out-of-place op")
+
+    def set_(self, array, backend=None):
+        """Replace this tensor's array in place (the same object, e.g. a parameter moved to
+        another device), optionally on another ``backend``; counts as an in-place change."""
+        self.data = array
+        if backend is not None:
+            self._backend = backend
+        self._version += 1
 
     def bump_version(self):
         """Record an in-place change of ``data`` made outside minidl's ops (version check)."""
@@ -560,5 +588,17 @@ from minidl.autograd import ops  # noqa: E402  (ops need Tensor; Tensor's method
 
 
 def constant(array, like):
-    """A tensor that needs no gradient, wrapping ``array`` (already on ``like``'s device)."""
-    return Tensor._make(array, like._backend, False, None)
+    """A tensor that needs no gradient, wrapping ``array`` without a copy or a check.
+
+    Args:
+        array: an array already on ``like``'s device.
+        like: a Tensor (its device is used) or a backend (``tensor.backend``).
+
+    Example:
+        >>> import minidl as mdl
+        >>> x = mdl.tensor([1.0, 2.0])
+        >>> mdl.autograd.constant(x.xp.ones(2, dtype=x.dtype), x) * x
+        tensor([1., 2.])
+    """
+    backend = like._backend if isinstance(like, Tensor) else like
+    return Tensor._make(array, backend, False, None)

@@ -22,7 +22,7 @@ import numpy as np
 from minidl import backends
 from minidl.autograd import grad_mode
 from minidl.autograd.engine import grad as autograd_grad
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 from minidl.estimators import network
 from minidl.estimators.labels import LabelBinarizer, type_of_target, unique_labels
 from minidl.estimators.params import validate_params
@@ -291,10 +291,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _loss_and_grads(self, params, x, T, weight_sum, backend):
         """(loss as a float, gradient arrays) of one batch, the gradient by minidl's autograd."""
-        leaves = [Tensor._make(p, backend, True, None) for p in params]
+        leaves = [constant(p, backend).requires_grad_() for p in params]
         with grad_mode.enable_grad():
-            loss = network.loss(leaves, Tensor._make(x, backend, False, None),
-                                Tensor._make(T, backend, False, None), weight_sum,
+            loss = network.loss(leaves, constant(x, backend),
+                                constant(T, backend), weight_sum,
                                 self.out_activation_, self.activation, float(self.alpha))
             grads = autograd_grad(loss, leaves)
         return loss.item(), [g.data for g in grads]
@@ -449,10 +449,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         from minidl.optim import LBFGS  # imported when needed: only lbfgs uses it
 
         backend = backends.get_backend(None)
-        leaves = [Tensor._make(p, backend, True, None)
+        leaves = [constant(p, backend).requires_grad_()
                   for p in self._device_params(backend, X.dtype)]
-        x = Tensor._make(backend.from_numpy(X), backend, False, None)
-        T = Tensor._make(self._targets(Y, sample_weight, X.dtype, backend), backend, False, None)
+        x = constant(backend.from_numpy(X), backend)
+        T = constant(self._targets(Y, sample_weight, X.dtype, backend), backend)
         weight_sum = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
         optimizer = LBFGS(leaves, lr=1, max_iter=self.max_iter, max_eval=self.max_fun,
                           tolerance_grad=self.tol, tolerance_change=_SCIPY_FTOL,
@@ -500,9 +500,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                                                       backend.from_numpy(X.astype(dtype, copy=False))))
 
     def _proba_on_device(self, params, backend, x):
-        leaves = [Tensor._make(p, backend, False, None) for p in params]
+        leaves = [constant(p, backend) for p in params]
         with grad_mode.no_grad():
-            return network.predict_proba(leaves, Tensor._make(x, backend, False, None),
+            return network.predict_proba(leaves, constant(x, backend),
                                          self.out_activation_, self.activation).data
 
     def _predict(self, X):

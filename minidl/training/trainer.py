@@ -16,7 +16,7 @@ import numpy as np
 
 from minidl import dtypes, random
 from minidl.autograd.grad_mode import no_grad
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 from minidl.data.dataset import TensorDataset
 from minidl.data.loader import DataLoader
 from minidl.training.callbacks import Callback
@@ -263,8 +263,7 @@ class Trainer:
         first = outputs[0]
         if len(outputs) == 1:
             return first
-        return Tensor._make(first.xp.concatenate([o.data for o in outputs]), first._backend,
-                            False, None)
+        return constant(first.xp.concatenate([o.data for o in outputs]), first)
 
     # -- checkpoints --------------------------------------------------------------------------
     def state_dict(self):

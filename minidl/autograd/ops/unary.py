@@ -206,6 +206,21 @@ def relu(x):
     return ReLU.apply(x)
 
 
+class ClipValue(Function):
+    """y = clip(x, lo, hi);    gx = gy   (clips the value only: a straight-through clip)"""
+    def forward(self, x, lo, hi):
+        return self.xp.clip(x, lo, hi)
+
+    def backward(self, gy):
+        return gy
+
+
+def clip_value(x, lo, hi):
+    """``x`` clamped to [lo, hi] in value, its gradient passed through unchanged (a
+    straight-through clip, as scikit-learn's log-loss clips p but not its gradient)."""
+    return ClipValue.apply(x, lo=lo, hi=hi)
+
+
 def clip(x, min=None, max=None):
     """Clamp to [min, max] (either may be None). The gradient is 1 inside, 0 outside.
 

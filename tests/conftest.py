@@ -1,13 +1,31 @@
-"""Shared fixtures: every core test runs on NumPy ('cpu') and on the strict backend."""
+"""Shared fixtures: every core test runs on NumPy ('cpu') and on the strict backend.
+
+Reference libraries (torch, scikit-learn, ...): comparison tests get theirs with
+``tests.references.require_reference("torch")`` (or ``pytest.importorskip``) and are skipped
+without it. CI sets ``MINIDL_REQUIRE_REFERENCES=1``: then every reference registered in
+``tests/references.py`` must import, or the run stops before any test, and a missing one
+fails instead of skipping. A new reference library is registered there with one line,
+``register_reference("keras")``.
+"""
 import numpy as np
 import pytest
 
 import minidl as mdl
+from tests.references import missing_references, required
 from tests.strict_backend import register_strict_backend
 
 register_strict_backend()
 
 DEVICES = ["cpu", "strict"]
+
+
+def pytest_sessionstart(session):
+    """Under MINIDL_REQUIRE_REFERENCES=1, stop at once if a reference library is missing."""
+    if required():
+        missing = missing_references()
+        if missing:
+            raise pytest.UsageError("MINIDL_REQUIRE_REFERENCES=1 but these reference libraries "
+                                    "cannot be imported: " + ", ".join(missing))
 
 
 @pytest.fixture(params=DEVICES)

@@ -8,14 +8,14 @@
     (16, 4)
 """
 from minidl.nn import functional, init, utils
-from minidl.nn.activation import (ELU, GELU, Identity, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6,
+from minidl.nn.activation import (ACTIVATIONS, ELU, GELU, Identity, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6,
                                   Sigmoid, Softmax, Softplus, Softsign, Tanh)
 from minidl.nn.batchnorm import BatchNorm1d
 from minidl.nn.container import ModuleDict, ModuleList, Sequential
 from minidl.nn.dropout import Dropout
 from minidl.nn.flatten import Flatten
 from minidl.nn.linear import Dense, Linear
-from minidl.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from minidl.nn.loss import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minidl.nn.mlp import MLP
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter

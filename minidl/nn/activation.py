@@ -150,3 +150,19 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"axis={self.axis}"
+
+
+# name -> class: the one table of activations (MLP, the CLI, the Keras face)
+ACTIVATIONS = {
+    "relu": ReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "identity": Identity,
+    "gelu": GELU,
+    "softplus": Softplus,
+    "relu6": ReLU6,
+    "softsign": Softsign,
+    "prelu": PReLU,
+}

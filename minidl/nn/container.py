@@ -56,6 +56,13 @@ class Sequential(Module):
                 i += 1
         return x
 
+    def forward_unfused(self, x):
+        """Every module on its own, one after another (no fused pairs): the graph a textbook
+        draws, one node per layer. The same numbers as ``forward``."""
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
     def __len__(self):
         return len(self._modules)
 

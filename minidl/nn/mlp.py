@@ -1,24 +1,11 @@
 """``MLP``: a multi-layer perceptron built from Linear, BatchNorm1d, an activation and Dropout."""
-from minidl.nn import activation
+from minidl.nn.activation import ACTIVATIONS
 from minidl.nn.batchnorm import BatchNorm1d
 from minidl.nn.container import Sequential
 from minidl.nn.dropout import Dropout
 from minidl.nn.linear import Linear
 from minidl.nn.module import Module
 
-ACTIVATIONS = {
-    "relu": activation.ReLU,
-    "tanh": activation.Tanh,
-    "sigmoid": activation.Sigmoid,
-    "leaky_relu": activation.LeakyReLU,
-    "elu": activation.ELU,
-    "identity": activation.Identity,
-    "gelu": activation.GELU,
-    "softplus": activation.Softplus,
-    "relu6": activation.ReLU6,
-    "softsign": activation.Softsign,
-    "prelu": activation.PReLU,
-}
 
 
 class MLP(Module):

@@ -9,7 +9,13 @@ Iterative (no recursion, so a chain of 10,000 ops is fine), in two steps:
    (its saved tensors, unless ``retain_graph``).
 
 ``grad()`` differs from ``backward()`` only by a :class:`GradRequest` (its bookkeeping), asked
-once per node. Leaves receive their total gradient at the end, once.
+once per node. Leaves receive their total gradient once: at the end, or, for a leaf with
+post-accumulate hooks, as soon as all its consumers have run.
+
+Two seams for code that must act during the pass (data-parallel training reduces gradients
+while backward is still running): a leaf's post-accumulate hooks
+(``Tensor.register_post_accumulate_grad_hook``) fire as soon as its gradient is complete, and
+:func:`queue_callback` runs a function when the current backward has finished.
 """
 from minidl.autograd import anomaly, grad_mode
 from minidl.autograd.grad_request import GradRequest
@@ -24,7 +30,9 @@ _FREED = ("Trying to backward through the graph a second time (or through a grap
           "tensors were freed by an earlier backward). Pass retain_graph=True to the first "
           "backward() if you need to backpropagate through it again.")
 
-_callbacks = []  # one list per running backward pass (innermost last): see queue_callback
+# One list of queued callbacks per engine run in progress (innermost last): queue_callback
+# appends to the innermost, and that run calls them once its pass is done.
+_callback_frames = []
 
 
 def backward(root, gradient=None, retain_graph=False, create_graph=False):
@@ -83,14 +91,25 @@ def vjp(output, inputs, gy):
 
 
 def queue_callback(fn):
-    """Run ``fn()`` once the backward pass now running has finished (leaves delivered).
+    """Call ``fn()`` once the backward pass now running has finished (from a hook inside it).
 
-    For code that hooks into backward (a gradient all-reduce of data-parallel training):
-    a hook queues the work that must wait for every gradient of the pass.
+    Callbacks run in the order they were queued, after every leaf's ``.grad`` is set and
+    before ``backward()`` returns; a callback may queue another. They are dropped if the pass
+    fails. ``DistributedDataParallel`` uses one to wait for its gradient reductions.
+
+    Example:
+        >>> import minidl as mdl
+        >>> from minidl.autograd.engine import queue_callback
+        >>> w = mdl.tensor(1.0, requires_grad=True)
+        >>> _ = w.register_post_accumulate_grad_hook(
+        ...     lambda p: queue_callback(lambda: print("done, grad", float(p.grad))))
+        >>> (2.0 * w).backward()
+        done, grad 2.0
     """
-    if not _callbacks:
-        raise RuntimeError("queue_callback: no backward pass is running")
-    _callbacks[-1].append(fn)
+    if not _callback_frames:
+        raise RuntimeError("queue_callback: no backward pass is running; call it from a hook "
+                           "during backward()")
+    _callback_frames[-1].append(fn)
 
 
 def _prepare(outputs, grad_outputs, what):
@@ -134,15 +153,26 @@ def run(roots, root_grads, retain_graph, create_graph, request=None):
     was_in_backward = anomaly.state.in_backward
     anomaly.state.in_backward = True
     callbacks = []
-    _callbacks.append(callbacks)
+    _callback_frames.append(callbacks)
     try:
         _run(roots, root_grads, retain_graph, create_graph, request)
-        for fn in callbacks:  # (a callback may queue another: it runs too)
-            fn()
     finally:
-        _callbacks.pop()
         grad_mode.state.enabled = previous
         anomaly.state.in_backward = was_in_backward
+        _callback_frames.pop()
+    if callbacks:
+        _run_callbacks(callbacks)
+
+
+def _run_callbacks(callbacks):
+    _callback_frames.append(callbacks)  # a callback may queue another, run after it
+    try:
+        i = 0
+        while i < len(callbacks):
+            callbacks[i]()
+            i += 1
+    finally:
+        _callback_frames.pop()
 
 
 def _run(roots, root_grads, retain_graph, create_graph, request):
@@ -162,38 +192,48 @@ def _run(roots, root_grads, retain_graph, create_graph, request):
     if request is not None:  # grad() walks only the nodes that lead to its inputs
         start = request.prune(start)
         reach = request.reach
-    pending = count_consumers(start, grads, reach)
+    pending, leaf_pending = count_consumers(start, grads, reach, request is None)
     ready = [node for node in start if node not in pending]
-    _backward_loop(ready, grads, pending, leaf_grads, reach, request, retain_graph)
-    # Leaf hooks see the total gradient once, as PyTorch's do, not each contribution.
-    if leaf_grads:
-        handed_out = {id(_owner(g.data)) for g in root_grads}
-        for leaf, g in leaf_grads.values():
-            if request is not None:
-                request.add(leaf, g)
-            else:
-                _deliver_leaf(leaf, g, create_graph, handed_out)
+    handed_out = {id(_owner(g.data)) for g in root_grads}
+
+    def deliver(leaf, g):  # leaf hooks see the total gradient once, as PyTorch's do
+        if request is not None:
+            request.add(leaf, g)
+        else:
+            _deliver_leaf(leaf, g, create_graph, handed_out)
+
+    _backward_loop(ready, grads, pending, leaf_grads, leaf_pending, deliver, reach, request,
+                   retain_graph)
+    for leaf, g in leaf_grads.values():
+        deliver(leaf, g)
 
 
-def count_consumers(start, grads, reach=None):
+def count_consumers(start, grads, reach=None, hooked_leaves=True):
     """For each node below ``start``: how many consumers will send it a gradient (its
-    in-degree in the part of the graph walked, ``reach`` if given); ready once all have."""
+    in-degree in the part of the graph walked, ``reach`` if given); ready once all have.
+    The same count for each leaf with post-accumulate hooks (``hooked_leaves``), by id."""
     pending = {}
+    leaf_pending = {}
     stack = list(start)
     while stack:
         for p in stack.pop().parents:
-            if p is None or isinstance(p, Tensor) or (reach is not None and p not in reach):
-                continue  # no gradient wanted, or a leaf (leaves may be Parameters)
+            if p is None or (reach is not None and p not in reach):
+                continue  # no gradient wanted
+            if isinstance(p, Tensor):  # a leaf (leaves may be Parameters)
+                if hooked_leaves and p._post_accumulate_hooks:
+                    leaf_pending[id(p)] = leaf_pending.get(id(p), 0) + 1
+                continue
             if p in pending:
                 pending[p] += 1
             else:
                 pending[p] = 1
                 if p not in grads:  # (a root reached again is already on its way)
                     stack.append(p)
-    return pending
+    return pending, leaf_pending
 
 
-def _backward_loop(ready, grads, pending, leaf_grads, reach, request, retain_graph):
+def _backward_loop(ready, grads, pending, leaf_grads, leaf_pending, deliver, reach, request,
+                   retain_graph):
     """For each ready node: gy in → backward → sum to shape → accumulate → free."""
     check = anomaly.state.enabled
     watch = tuple(observers) if observers else None
@@ -239,6 +279,11 @@ def _backward_loop(ready, grads, pending, leaf_grads, reach, request, retain_gra
                 pending[p] = left
                 if left == 0:
                     ready.append(p)
+            elif leaf_pending and id(p) in leaf_pending:
+                left = leaf_pending[id(p)] - 1
+                leaf_pending[id(p)] = left
+                if left == 0 and id(p) in leaf_grads:  # complete: deliver it now
+                    deliver(p, leaf_grads.pop(id(p))[1])
         if not retain_graph:
             node.release()
 
@@ -318,7 +363,6 @@ def _deliver_leaf(leaf, g, create_graph, handed_out):
         leaf.grad = g
     else:
         leaf.grad = leaf.grad + g
-    post = getattr(leaf, "_post_hooks", None)
-    if post:
-        for hook in post:
+    if leaf._post_accumulate_hooks:
+        for hook in tuple(leaf._post_accumulate_hooks):
             hook(leaf)

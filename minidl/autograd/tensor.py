@@ -9,6 +9,7 @@ import numpy as np
 
 from minidl import backends, dtypes
 from minidl.autograd import grad_mode
+from minidl.autograd.spellings import accepts_pytorch_names
 
 
 class Tensor:
@@ -19,8 +20,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_backend", "_version", "_hooks",
-                 "_retains_grad", "_post_hooks", "__weakref__")
-    # (_post_hooks is set only by register_post_accumulate_grad_hook: tensors never pay for it)
+                 "_post_accumulate_hooks", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
     __array_priority__ = 1000
 
@@ -39,6 +39,7 @@ class Tensor:
         self.grad = None
         self._version = 0
         self._hooks = None
+        self._post_accumulate_hooks = None
         self._retains_grad = False
 
     @classmethod
@@ -52,6 +53,7 @@ class Tensor:
         t.grad = None
         t._version = 0
         t._hooks = None
+        t._post_accumulate_hooks = None
         t._retains_grad = False
         return t
 
@@ -248,23 +250,33 @@ class Tensor:
         return _HookHandle(hooks, fn)
 
     def register_post_accumulate_grad_hook(self, fn):
-        """Call ``fn(tensor)`` on this leaf after backward has accumulated its ``.grad``.
+        """Call ``fn(self)`` during ``backward()`` right after this leaf's ``.grad`` is complete.
 
-        The hook runs once per backward pass, after the leaf's gradient hooks, with the leaf
-        itself (its ``.grad`` already updated); its return value is ignored. Data-parallel
-        training starts each bucket's all-reduce this way. Returns a handle with ``remove()``.
+        The gradient is delivered (and ``fn`` called) as soon as every node that uses this leaf
+        has run its backward, not at the end of the pass: data-parallel training starts
+        reducing a layer's gradients while the layers below it are still differentiating.
+        ``fn`` returns nothing; it may read or replace ``self.grad``. Not called by
+        :func:`minidl.autograd.grad`, which accumulates nothing.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> import minidl as mdl
+            >>> w = mdl.tensor([1.0, 2.0], requires_grad=True)
+            >>> _ = w.register_post_accumulate_grad_hook(lambda p: print(p.grad))
+            >>> (w * 3.0).sum().backward()
+            tensor([3., 3.])
         """
         if self.grad_fn is not None:
-            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
-                               "tensors (they have no .grad to accumulate)")
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors "
+                               "accumulate .grad; use register_hook on a non-leaf tensor")
         if not self.requires_grad:
             raise RuntimeError("register_post_accumulate_grad_hook on a tensor that does not "
                                "require grad")
-        hooks = getattr(self, "_post_hooks", None)
-        if hooks is None:
-            hooks = self._post_hooks = []
-        hooks.append(fn)
-        return _HookHandle(hooks, fn)
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(fn)
+        return _HookHandle(self._post_accumulate_hooks, fn)
 
     def zero_grad_(self):
         self.grad = None
@@ -399,34 +411,44 @@ class Tensor:
         return ops.getitem(self, index)
 
     # -- methods with NumPy's semantics ---------------------------------------------------
+    @accepts_pytorch_names
     def sum(self, axis=None, keepdims=False):
         return ops.sum(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def mean(self, axis=None, keepdims=False):
         return ops.mean(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def var(self, axis=None, keepdims=False, ddof=0):
         return ops.var(self, axis, keepdims, ddof)
 
+    @accepts_pytorch_names
     def std(self, axis=None, keepdims=False, ddof=0):
         return ops.sqrt(ops.var(self, axis, keepdims, ddof))
 
+    @accepts_pytorch_names
     def max(self, axis=None, keepdims=False):
         return ops.max(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def min(self, axis=None, keepdims=False):
         return ops.min(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def argmax(self, axis=None, keepdims=False):
         return ops.argmax(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def argmin(self, axis=None, keepdims=False):
         return ops.argmin(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def all(self, axis=None, keepdims=False):
         return Tensor._make(self.xp.asarray(self.data.all(axis=axis, keepdims=keepdims)),
                             self._backend, False, None)
 
+    @accepts_pytorch_names
     def any(self, axis=None, keepdims=False):
         return Tensor._make(self.xp.asarray(self.data.any(axis=axis, keepdims=keepdims)),
                             self._backend, False, None)
@@ -458,30 +480,64 @@ class Tensor:
     def reshape(self, *shape):
         return ops.reshape(self, _shape_arg(shape))
 
+    # -- PyTorch's spellings of the same operations --------------------------------------
+    def view(self, *shape):
+        """``reshape`` under PyTorch's name (minidl's reshape may copy; the values are equal)."""
+        return ops.reshape(self, _shape_arg(shape))
+
+    def permute(self, *dims):
+        """The axes in the order ``dims`` (PyTorch's ``permute``; NumPy's ``transpose(axes)``)."""
+        return ops.transpose(self, _shape_arg(dims))
+
+    def unsqueeze(self, dim):
+        """A size-1 axis inserted at ``dim`` (PyTorch's name for ``expand_dims``)."""
+        return ops.expand_dims(self, dim)
+
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is), as PyTorch."""
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape "
+                             f"{self.shape}; use permute(...) or transpose(...) to reorder axes")
+        return ops.transpose(self) if self.ndim == 2 else self
+
+    def clone(self):
+        """A copy with its own memory that stays in the graph (gradients flow through it)."""
+        return ops.clone(self)
+
+    def numel(self):
+        """The number of elements (PyTorch's name; ``.size`` is NumPy's, an int property)."""
+        return int(self.data.size)
+
     def transpose(self, *axes):
         return ops.transpose(self, _shape_arg(axes) if axes else None)
 
     def swapaxes(self, axis1, axis2):
         return ops.swapaxes(self, axis1, axis2)
 
+    @accepts_pytorch_names
     def flatten(self, start_axis=0):
         return ops.flatten(self, start_axis)
 
+    @accepts_pytorch_names
     def expand_dims(self, axis):
         return ops.expand_dims(self, axis)
 
+    @accepts_pytorch_names
     def squeeze(self, axis=None):
         return ops.squeeze(self, axis)
 
     def broadcast_to(self, *shape):
         return ops.broadcast_to(self, _shape_arg(shape))
 
+    @accepts_pytorch_names
     def softmax(self, axis=-1):
         return ops.softmax(self, axis)
 
+    @accepts_pytorch_names
     def log_softmax(self, axis=-1):
         return ops.log_softmax(self, axis)
 
+    @accepts_pytorch_names
     def logsumexp(self, axis=None, keepdims=False):
         return ops.logsumexp(self, axis, keepdims)
 

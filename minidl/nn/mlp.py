@@ -5,6 +5,7 @@ from minidl.nn.container import Sequential
 from minidl.nn.dropout import Dropout
 from minidl.nn.linear import Linear
 from minidl.nn.module import Module
+from minidl.nn.registry import register_model
 
 
 
@@ -74,3 +75,6 @@ class MLP(Module):
 
     def forward(self, x):
         return self.layers(x)  # (Sequential fuses each Linear → ReLU pair into one node)
+
+
+register_model("mlp", MLP)  # checkpoints record {"name": "mlp", "args": {...}} (nn.registry)

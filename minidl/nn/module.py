@@ -60,8 +60,40 @@ class Module:
     _forward_pre_hooks = _forward_hooks = {}
 
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
-            return self.forward(*args, **kwargs)
+        try:
+            if not (self._forward_pre_hooks or self._forward_hooks):
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(args, kwargs)
+        except (AttributeError, TypeError) as exc:
+            # a list or a NumPy array where a Tensor belongs fails deep inside forward with a
+            # bare Python error; say what to pass instead (costs nothing when forward succeeds)
+            wrong = next((a for a in args if isinstance(a, (list, tuple, np.ndarray))), None)
+            said = str(exc)
+            if wrong is None or not any(w in said for w in (type(wrong).__name__, "memoryview",
+                                                             "must be a Tensor")):
+                raise  # not about that argument (a module may well take a list): left as is
+            raise TypeError(_not_a_tensor(type(self).__name__, wrong)) from exc
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule (children first) and on this one; returns self.
+
+        The usual use is initialisation, as in PyTorch:
+
+        Example:
+            >>> import minidl as mdl
+            >>> def init_weights(m):
+            ...     if isinstance(m, mdl.nn.Linear):
+            ...         mdl.nn.init.zeros_(m.bias)
+            >>> model = mdl.nn.MLP(4, [8], 2).apply(init_weights)
+            >>> float(abs(model.layers[0].bias).sum())
+            0.0
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def _call_with_hooks(self, args, kwargs):
         for hook in tuple(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
@@ -449,6 +481,19 @@ def _add_hook(module, table, hook):
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     return handle
+
+
+def _not_a_tensor(layer, value):
+    what = type(value).__name__
+    if isinstance(value, np.ndarray):
+        how = ("mdl.tensor(x) (a copy) or mdl.from_numpy(x) (shares memory); floating inputs in "
+               "the model's dtype, e.g. x.astype('float32')")
+    elif isinstance(value, (list, tuple)) and value and all(hasattr(v, "shape") for v in value):
+        how = ("one Tensor: a layer takes a batch as one tensor, not a list of samples; "
+               "stack them with mdl.stack(xs) or join batches with mdl.cat(xs)")
+    else:
+        how = "mdl.tensor(x), a Tensor of floats (e.g. mdl.tensor([[0.5, 1.0]]) for one sample)"
+    return f"{layer}: the input is a {what}, not a Tensor; pass {how}"
 
 
 def _holds_modules(value):

@@ -640,9 +640,6 @@ def _dtype_for(kinds):
     return np.dtype(np.bool_)
 
 
-from minidl.autograd import ops  # noqa: E402  (ops need Tensor; Tensor's methods need ops)
-
-
 def constant(array, like):
     """A tensor that needs no gradient, wrapping ``array`` without a copy or a check.
 
@@ -658,3 +655,6 @@ def constant(array, like):
     """
     backend = like._backend if isinstance(like, Tensor) else like
     return Tensor._make(array, backend, False, None)
+
+
+from minidl.autograd import ops  # noqa: E402  (ops need Tensor; Tensor's methods need ops)

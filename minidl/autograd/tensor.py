@@ -3,7 +3,6 @@
 A tensor made by an op holds that op's node in ``grad_fn``; ``backward()`` hands the graph
 to the engine. Methods here are thin: the math of each op lives in ``minidl.autograd.ops``.
 """
-import numbers
 
 import numpy as np
 

@@ -113,8 +113,9 @@ class FlatGroup:
         for name, value in self.state.items():
             if isinstance(value, self.array_types):
                 known = self.state_views.get(name)
-                if known is None or known[0] is not value:
-                    known = self.state_views[name] = (value, _split(value, self.params))
+                if known is not None and known[0] is value:
+                    continue  # updated in place: every parameter already holds its view
+                known = self.state_views[name] = (value, _split(value, self.params))
                 for state, view in zip(self.param_states, known[1]):
                     state[name] = view
             else:

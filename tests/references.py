@@ -26,6 +26,7 @@ def register_reference(module):
 
 register_reference("torch")
 register_reference("sklearn")  # scikit-learn
+register_reference("keras")  # Keras 3, on the torch backend (KERAS_BACKEND=torch)
 
 
 def required():

@@ -255,7 +255,7 @@ def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
         if tuple(w.shape) != (c,):
             raise ValueError(f"cross_entropy: weight of shape {tuple(w.shape)} does not match "
                              f"the {c} classes; expected ({c},)")
-        w = _const(input, w.astype(input.dtype, copy=False))
+        w = constant(w.astype(input.dtype, copy=False), input)
         log_p = log_p * w.reshape((c,) + (1,) * (input.ndim - axis - 1))
     loss = -(target * log_p).sum(axis=axis)
     return _reduce(loss, reduction)

@@ -9,8 +9,20 @@ extra gradient reduction).
 """
 import math
 import numbers
+import os
 
 import numpy as np
+
+
+def _launched_rank_and_size():
+    """This process's rank and the job's size as the MPI launcher announced them (MPICH's
+    mpiexec: PMI_RANK / PMI_SIZE; Open MPI: OMPI_COMM_WORLD_*); 0 and 1 without a launcher.
+    (Read from the environment: data loading sits below minidl.distributed.)"""
+    for rank_var, size_var in (("PMI_RANK", "PMI_SIZE"),
+                               ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE")):
+        if size_var in os.environ and rank_var in os.environ:
+            return int(os.environ[rank_var]), int(os.environ[size_var])
+    return 0, 1
 
 
 class DistributedSampler:
@@ -18,9 +30,9 @@ class DistributedSampler:
 
     Args:
         dataset: anything with ``__len__``.
-        num_replicas: the number of ranks (default: the world size of
-            :mod:`minidl.distributed`).
-        rank: this rank (default: this process's rank).
+        num_replicas: the number of ranks (default: the job's size, as the MPI launcher
+            announced it; 1 without one).
+        rank: this rank (default: this process's rank, likewise).
         shuffle: a new random order every epoch (call :meth:`set_epoch`), identical on all
             ranks.
         seed: the base seed of the shuffle; every rank must use the same one.
@@ -40,9 +52,9 @@ class DistributedSampler:
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
-            from minidl import distributed
-            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
-            rank = distributed.get_rank() if rank is None else rank
+            launched_rank, launched_size = _launched_rank_and_size()
+            num_replicas = launched_size if num_replicas is None else num_replicas
+            rank = launched_rank if rank is None else rank
         for name, value in (("num_replicas", num_replicas), ("rank", rank), ("seed", seed)):
             if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise TypeError(f"DistributedSampler: {name} must be an int, got {value!r}")

@@ -20,28 +20,28 @@ Run:  python examples/08_convolution_by_hand.py
 
 Expected output:
     1. im2col of a 4×4 image (values 1..16), 3×3 kernel, stride 1: 9 rows × 4 columns
-        1   2   5   6
-        2   3   6   7
-        3   4   7   8
-        5   6   9  10
-        6   7  10  11
-        7   8  11  12
-        9  10  13  14
-       10  11  14  15
-       11  12  15  16
+       1   2   5   6
+       2   3   6   7
+       3   4   7   8
+       5   6   9  10
+       6   7  10  11
+       7   8  11  12
+       9  10  13  14
+      10  11  14  15
+      11  12  15  16
     column 0 is the top-left window [1 2 3; 5 6 7; 9 10 11], read row by row
 
     2. x (2, 3, 5, 5), W (4, 3, 3, 3), stride 2, padding 1 -> y (2, 4, 3, 3)
     seven loops vs W_mat @ im2col(x) + b: max |difference| < 1e-12: True
     seven loops vs F.conv2d:               max |difference| < 1e-12: True
 
-    3. the adjoint: <im2col(x), c> = 6.809188, <x, col2im(c)> = 6.809188, equal: True
+    3. the adjoint: <im2col(x), c> = -4.257731, <x, col2im(c)> = -4.257731, equal: True
     col2im(im2col(ones)) counts how many windows read each pixel:
-        1  1  2  1  1
-        1  1  2  1  1
-        2  2  4  2  2
-        1  1  2  1  1
-        1  1  2  1  1
+      1  2  1  2  1
+      2  4  2  4  2
+      1  2  1  2  1
+      2  4  2  4  2
+      1  2  1  2  1
 
     4. gradients of L = <conv2d(x, W, b), G> by hand vs autograd
     dL/dW = sum_n G_n @ im2col(x)_n^T   max |difference| < 1e-12: True
@@ -49,7 +49,7 @@ Expected output:
     dL/db = sum of G over n, p, q       max |difference| < 1e-12: True
 
     5. max-pool 2×2 over [[3 5], [5 1]]: the tie 5 = 5 sends the gradient to the first
-    gradient of the window: [[0. 1.], [0. 0.]]
+    gradient of the window: [[0.0 1.0], [0.0 0.0]]
 """
 import numpy as np
 

@@ -102,6 +102,12 @@ def test_07_gradient_flow():
     assert out == expected[:len(out)] and len(out) == 13     # depths 1, 2, 4, 8
 
 
+def test_08_convolution_by_hand():
+    # deterministic (float64, fixed seed): the whole output is the docstring's
+    assert run("08_convolution_by_hand.py") == expected_output(
+        EXAMPLES / "08_convolution_by_hand.py")
+
+
 TESTED = ["01_sgd_momentum_by_hand.py", "02_batch_vs_minibatch.py",
           "03_optimizers_on_a_saddle.py", "04_learning_rate_decay.py", "05_mnist_mlp.py",
-          "06_batchnorm_dropout.py", "07_gradient_flow_sigmoid_vs_relu.py"]
+          "06_batchnorm_dropout.py", "07_gradient_flow_sigmoid_vs_relu.py", "08_convolution_by_hand.py"]

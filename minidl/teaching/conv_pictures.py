@@ -77,8 +77,10 @@ def plot_feature_maps(model, image, path, label=None, max_maps=32):
                              squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
-    digit = np.asarray(image.numpy() if hasattr(image, "numpy") else image).reshape(28, 28)
-    axes[0, 0].imshow(digit, cmap="gray")
+    digit = np.asarray(image.numpy() if hasattr(image, "numpy") else image)
+    side = int(round(np.sqrt(digit.size)))
+    axes[0, 0].imshow(digit.reshape(side, side) if side * side == digit.size else digit[0],
+                      cmap="gray")
     axes[0, 0].set_title("input" + ("" if label is None else f" ({label})"), fontsize=7)
     for row, (name, maps) in enumerate(layers, start=1):
         for k in range(min(cols, maps.shape[0])):

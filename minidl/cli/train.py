@@ -13,10 +13,12 @@ import time
 
 import numpy as np
 
+from minidl.cli.models import MODELS, build_model, describe_model, hidden_sizes  # noqa: F401
 from minidl.files import atomic_write
 from minidl.training.callbacks import Callback
 
 DEFAULTS = {
+    "model": "mlp",
     "dataset": "mnist",
     "hidden": "256,128",
     "activation": "relu",
@@ -56,6 +58,11 @@ def add_parser(subparsers):
     p.add_argument("--data", metavar="DIR", default=None,
                    help="data root holding mnist/ or fashion-mnist/ (default: $MINIDL_DATA, "
                         "else ~/.cache/minidl; missing files are downloaded there)")
+    p.add_argument("--model", choices=sorted(MODELS), default=None,
+                   help="network (default mlp): mlp = 784 -> --hidden -> 10; cnn = Keras's MNIST "
+                        "convnet, conv 32@3x3 -> pool -> conv 64@3x3 -> pool -> dropout 0.5 -> "
+                        "linear (34,826 parameters; --hidden, --activation, --dropout and "
+                        "--batchnorm do not apply)")
     p.add_argument("--hidden", default=None,
                    help=f"hidden layer sizes, comma-separated, '' for none "
                         f"(default {d['hidden']})")
@@ -194,6 +201,8 @@ def run(args):
     plot_path = plot_curves(history, os.path.join(args.out, "curves.png"), config)
     if plot_path:
         written.append(plot_path)
+    if config.get("model") == "cnn":
+        written += plot_cnn_pictures(model, x_test, y_test, args.out)
     print(f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) after "
           f"{_plural(trainer.epoch, 'epoch')}; training took {train_time:.1f}s")
     print("wrote " + ", ".join(written))
@@ -246,29 +255,12 @@ def _check_config(config):
         raise ValueError(f"--lr must be positive, got {config['lr']}")
 
 
-def hidden_sizes(text):
-    """``'256,128'`` -> ``[256, 128]``; ``''`` -> ``[]`` (a linear model)."""
-    text = str(text).strip()
-    if not text:
-        return []
-    try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise ValueError(f"--hidden must be comma-separated sizes such as 256,128, got "
-                         f"{text!r}") from None
-    if any(s < 1 for s in sizes):
-        raise ValueError(f"--hidden sizes must be positive, got {text!r}")
-    return sizes
-
-
 def _print_config(config, args, device, resume_state):
     lr = config["lr"] if config["lr"] is not None else LEARNING_RATES[config["optimizer"]]
-    hidden = ", ".join(map(str, hidden_sizes(config["hidden"]))) or "none"
     data = args.data or os.environ.get("MINIDL_DATA") or "~/.cache/minidl"
     lines = [
         ("dataset", f"{config['dataset']} (data root {data})"),
-        ("model", f"MLP 784 -> [{hidden}] -> 10, {config['activation']}, dropout "
-                  f"{config['dropout']}, batchnorm {'on' if config['batchnorm'] else 'off'}"),
+        ("model", describe_model(config)),
         ("optimizer", f"{config['optimizer']}, lr {lr:g}, weight decay {config['weight_decay']:g}"
                       f", schedule {config['schedule']}"),
         ("training", f"{_plural(config['epochs'], 'epoch')}, batch {config['batch_size']}, "
@@ -336,12 +328,6 @@ def make_loader(x, y, batch_size, device, shuffle=False, seed=None):
                       device=device)
 
 
-def build_model(config):
-    from minidl import nn
-    return nn.MLP(784, hidden_sizes(config["hidden"]), 10, activation=config["activation"],
-                  dropout=config["dropout"], batchnorm=config["batchnorm"])
-
-
 def build_optimizer(config, model):
     from minidl import optim
     name = config["optimizer"]
@@ -399,6 +385,19 @@ class SaveCheckpoint(Callback):
         self.written = True
 
 
+def plot_cnn_pictures(model, x_test, y_test, out):
+    """filters.png (the first conv layer's 32 filters) and feature_maps.png (one test digit
+    through the conv/ReLU/pool layers); nothing without matplotlib."""
+    try:
+        from minidl.teaching.conv_pictures import plot_feature_maps, plot_filters
+        filters = plot_filters(model, os.path.join(out, "filters.png"))
+        maps = plot_feature_maps(model, x_test[0], os.path.join(out, "feature_maps.png"),
+                                 label=int(y_test[0]))
+    except ImportError:
+        return []
+    return [filters, maps]
+
+
 def plot_curves(history, path, config):
     """Loss and accuracy per epoch (train and validation) as a PNG; None without matplotlib."""
     try:
@@ -418,7 +417,8 @@ def plot_curves(history, path, config):
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.suptitle(f"{config['dataset']} MLP [{config['hidden']}], {config['optimizer']}, "
+    model = ("CNN" if config.get("model") == "cnn" else f"MLP [{config['hidden']}]")
+    fig.suptitle(f"{config['dataset']} {model}, {config['optimizer']}, "
                  f"schedule {config['schedule']}")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -67,7 +67,7 @@ def feature_maps(model, image):
     return captured
 
 
-def plot_feature_maps(model, image, path, label=None, max_maps=32):
+def plot_feature_maps(model, image, path, label=None, max_maps=16):
     """The input digit and, row by row, the feature maps after each conv/ReLU/pool layer
     (at most ``max_maps`` channels per layer). Returns the path."""
     plt = require_matplotlib()

@@ -4,6 +4,11 @@ Iterative (no recursion, so a chain of 10,000 ops is fine): first count, for eve
 many consumers will send it a gradient; then process nodes whose consumers are all done,
 summing what arrives (``grad = grad + g``, never in place), summing each gradient back to its
 input's shape, and freeing each node's saved tensors once used unless ``retain_graph``.
+
+Two seams for code that must act during the pass (data-parallel training reduces gradients
+while backward is still running): a leaf's post-accumulate hooks
+(``Tensor.register_post_accumulate_grad_hook``) fire as soon as its gradient is complete, and
+:func:`queue_callback` runs a function when the current backward has finished.
 """
 from minidl.autograd import anomaly, grad_mode
 from minidl.autograd.function import Function
@@ -13,6 +18,10 @@ from minidl.autograd.tensor import Tensor
 # ``observer(node, gy, gxs)`` right after ``node.backward(gy)``, before the graph is freed.
 # Checked once per backward pass, so an empty list costs nothing per node.
 observers = []
+
+# One list of queued callbacks per engine run in progress (innermost last): queue_callback
+# appends to the innermost, and that run calls them once its pass is done.
+_callback_frames = []
 
 _FREED = ("Trying to backward through the graph a second time (or through a graph whose saved "
           "tensors were freed by an earlier backward). Pass retain_graph=True to the first "
@@ -103,6 +112,28 @@ def _prepare(outputs, grad_outputs, what):
     return roots, grads
 
 
+def queue_callback(fn):
+    """Call ``fn()`` once the backward pass now running has finished (from a hook inside it).
+
+    Callbacks run in the order they were queued, after every leaf's ``.grad`` is set and
+    before ``backward()`` returns; a callback may queue another. They are dropped if the pass
+    fails. ``DistributedDataParallel`` uses one to wait for its gradient reductions.
+
+    Example:
+        >>> import minidl as mdl
+        >>> from minidl.autograd.engine import queue_callback
+        >>> w = mdl.tensor(1.0, requires_grad=True)
+        >>> _ = w.register_post_accumulate_grad_hook(
+        ...     lambda p: queue_callback(lambda: print("done, grad", float(p.grad))))
+        >>> (2.0 * w).backward()
+        done, grad 2.0
+    """
+    if not _callback_frames:
+        raise RuntimeError("queue_callback: no backward pass is running; call it from a hook "
+                           "during backward()")
+    _callback_frames[-1].append(fn)
+
+
 def _owner(array):
     """The array that owns the memory (views share their owner)."""
     base = getattr(array, "base", None)
@@ -117,11 +148,27 @@ def run(roots, root_grads, retain_graph, create_graph, capture=None, results=Non
     # it (check_backward), not on the ops that backward is written with.
     was_in_backward = anomaly.state.in_backward
     anomaly.state.in_backward = True
+    callbacks = []
+    _callback_frames.append(callbacks)
     try:
         _run(roots, root_grads, retain_graph, create_graph, capture, results)
     finally:
         grad_mode.state.enabled = previous
         anomaly.state.in_backward = was_in_backward
+        _callback_frames.pop()
+    if callbacks:
+        _run_callbacks(callbacks)
+
+
+def _run_callbacks(callbacks):
+    _callback_frames.append(callbacks)  # a callback may queue another, run after it
+    try:
+        i = 0
+        while i < len(callbacks):
+            callbacks[i]()
+            i += 1
+    finally:
+        _callback_frames.pop()
 
 
 def _run(roots, root_grads, retain_graph, create_graph, capture, results):
@@ -147,14 +194,19 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
     # Count, for each node, how many consumers will send it a gradient (its in-degree in the
     # part of the graph we walk); a node is ready once all of them have.
     pending = {}
+    leaf_pending = {}  # id(leaf) -> consumers still to run, for leaves with post-accumulate hooks
     stack = list(start)
     while stack:
         parents = stack.pop().parents
         if parents is None:
             raise RuntimeError(_FREED)
         for p in parents:
-            if p is None or isinstance(p, Tensor) or (reach is not None and p not in reach):
-                continue  # no gradient wanted, or a leaf (leaves may be Parameters)
+            if p is None or (reach is not None and p not in reach):
+                continue  # no gradient wanted
+            if isinstance(p, Tensor):  # a leaf (leaves may be Parameters)
+                if p._post_accumulate_hooks and capture is None:  # count its consumers too
+                    leaf_pending[id(p)] = leaf_pending.get(id(p), 0) + 1
+                continue
             if p in pending:
                 pending[p] += 1
             else:
@@ -163,6 +215,7 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
                     stack.append(p)
 
     ready = [node for node in start if node not in pending]
+    handed_out = {id(_owner(g.data)) for g in root_grads}
     check = anomaly.state.enabled
     watch = tuple(observers) if observers else None
     while ready:
@@ -227,11 +280,16 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
                 pending[p] = left
                 if left == 0:
                     ready.append(p)
+            elif leaf_pending and id(p) in leaf_pending:
+                left = leaf_pending[id(p)] - 1
+                leaf_pending[id(p)] = left
+                if left == 0 and id(p) in leaf_grads:  # complete: deliver it now
+                    _deliver_leaf(p, leaf_grads.pop(id(p))[1], capture, results, create_graph,
+                                  handed_out)
         if not retain_graph:
             node.release()
     # Leaf hooks see the total gradient once, as PyTorch's do, not each contribution.
     if leaf_grads:
-        handed_out = {id(_owner(g.data)) for g in root_grads}
         for leaf, g in leaf_grads.values():
             _deliver_leaf(leaf, g, capture, results, create_graph, handed_out)
 
@@ -298,3 +356,6 @@ def _deliver_leaf(leaf, g, capture, results, create_graph, handed_out):
         leaf.grad = g
     else:
         leaf.grad = leaf.grad + g
+    if leaf._post_accumulate_hooks:
+        for hook in tuple(leaf._post_accumulate_hooks):
+            hook(leaf)

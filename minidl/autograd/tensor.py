@@ -19,7 +19,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_backend", "_version", "_hooks",
-                 "_retains_grad", "__weakref__")
+                 "_post_accumulate_hooks", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
     __array_priority__ = 1000
 
@@ -38,6 +38,7 @@ class Tensor:
         self.grad = None
         self._version = 0
         self._hooks = None
+        self._post_accumulate_hooks = None
         self._retains_grad = False
 
     @classmethod
@@ -51,6 +52,7 @@ class Tensor:
         t.grad = None
         t._version = 0
         t._hooks = None
+        t._post_accumulate_hooks = None
         t._retains_grad = False
         return t
 
@@ -245,6 +247,35 @@ class Tensor:
             hooks = self.grad_fn.hooks
         hooks.append(fn)
         return _HookHandle(hooks, fn)
+
+    def register_post_accumulate_grad_hook(self, fn):
+        """Call ``fn(self)`` during ``backward()`` right after this leaf's ``.grad`` is complete.
+
+        The gradient is delivered (and ``fn`` called) as soon as every node that uses this leaf
+        has run its backward, not at the end of the pass: data-parallel training starts
+        reducing a layer's gradients while the layers below it are still differentiating.
+        ``fn`` returns nothing; it may read or replace ``self.grad``. Not called by
+        :func:`minidl.autograd.grad`, which accumulates nothing.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> import minidl as mdl
+            >>> w = mdl.tensor([1.0, 2.0], requires_grad=True)
+            >>> _ = w.register_post_accumulate_grad_hook(lambda p: print(p.grad))
+            >>> (w * 3.0).sum().backward()
+            tensor([3., 3.])
+        """
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors "
+                               "accumulate .grad; use register_hook on a non-leaf tensor")
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook on a tensor that does not "
+                               "require grad")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(fn)
+        return _HookHandle(self._post_accumulate_hooks, fn)
 
     def zero_grad_(self):
         self.grad = None

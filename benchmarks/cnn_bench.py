@@ -63,16 +63,17 @@ def timing_worker(args):
         times = {c: [] for c in built}
         losses = {c: [] for c in built}
         for e, order in enumerate(orders):  # epoch 0 is the warm-up
+            elapsed = {}
             for cname, contender in built.items():
                 t0 = time.perf_counter()
                 loss = contender.epoch(order)
-                elapsed = time.perf_counter() - t0
+                elapsed[cname] = time.perf_counter() - t0
                 losses[cname].append(loss)
                 if e > 0:
-                    times[cname].append(elapsed)
+                    times[cname].append(elapsed[cname])
             print(f"[{args.threads} thread(s)] {wname} epoch {e}: " + ", ".join(
-                f"{c} {losses[c][-1]:.4f} ({times[c][-1] if e else elapsed:.2f}s)"
-                for c in built), file=sys.stderr, flush=True)
+                f"{c} {losses[c][-1]:.4f} ({elapsed[c]:.2f}s)" for c in built),
+                file=sys.stderr, flush=True)
         for cname in built:
             entry["contenders"][cname] = {"name": built[cname].name, "times": times[cname],
                                           "losses": losses[cname]}

@@ -102,12 +102,33 @@ def test_07_gradient_flow():
     assert out == expected[:len(out)] and len(out) == 13     # depths 1, 2, 4, 8
 
 
-def test_08_convolution_by_hand():
+def test_10_convolution_by_hand():
     # deterministic (float64, fixed seed): the whole output is the docstring's
-    assert run("08_convolution_by_hand.py") == expected_output(
-        EXAMPLES / "08_convolution_by_hand.py")
+    assert run("10_convolution_by_hand.py") == expected_output(
+        EXAMPLES / "10_convolution_by_hand.py")
 
 
 TESTED = ["01_sgd_momentum_by_hand.py", "02_batch_vs_minibatch.py",
           "03_optimizers_on_a_saddle.py", "04_learning_rate_decay.py", "05_mnist_mlp.py",
-          "06_batchnorm_dropout.py", "07_gradient_flow_sigmoid_vs_relu.py", "08_convolution_by_hand.py"]
+          "06_batchnorm_dropout.py", "07_gradient_flow_sigmoid_vs_relu.py",
+          "08_keras_seven_steps.py", "09_keras_custom_layers.py",
+          "10_convolution_by_hand.py"]
+
+
+@pytest.mark.skipif(not os.environ.get("MINIDL_DATA"),
+                    reason="MINIDL_DATA is not set, so MNIST cannot be found")
+def test_08_keras_seven_steps():
+    pytest.importorskip("minidl.keras.callbacks")
+    out = run("08_keras_seven_steps.py")
+    expected = expected_output(EXAMPLES / "08_keras_seven_steps.py")
+    assert out[:13] == expected[:13]  # the summary table, exactly
+    assert out[13].startswith("85/85 - ") and "val_accuracy" in out[13]  # quick: 1 epoch
+    assert out[14] == expected[-4]
+    test_accuracy = float(out[15].rsplit(" ", 1)[1])
+    assert test_accuracy > 0.8
+    assert out[-1] == expected[-1]
+
+
+def test_09_keras_custom_layers():
+    assert run("09_keras_custom_layers.py") == expected_output(
+        EXAMPLES / "09_keras_custom_layers.py")

@@ -34,9 +34,8 @@ Expected output (full run; the last digits vary with the machine's BLAS):
 """
 import os
 
-import numpy as np
-
 import minidl as mdl
+from minidl.data import to_float
 from minidl.teaching import Diagnostics
 from minidl.training.callbacks import Callback
 
@@ -54,14 +53,14 @@ class PrintEpoch(Callback):
 
 
 def load():
-    try:
-        x_train, y_train = mdl.data.mnist.load("train", download=False)
-        x_test, y_test = mdl.data.mnist.load("test", download=False)
+    try:  # downloads the files into the data root when they are missing
+        x_train, y_train = mdl.data.mnist.load("train")
+        x_test, y_test = mdl.data.mnist.load("test")
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"MNIST is not available ({exc}); set MINIDL_DATA to the folder "
-                         "that holds mnist/")
-    prep = lambda x: (x.reshape(len(x), -1) / np.float32(255)).astype(np.float32)  # noqa: E731
-    return prep(x_train[:N_TRAIN]), y_train[:N_TRAIN], prep(x_test[:N_TEST]), y_test[:N_TEST]
+        raise SystemExit(f"lesson 5 needs MNIST: {exc}")
+    # uint8 [N, 28, 28] -> float32 [N, 784] in [0, 1]
+    return (to_float(x_train[:N_TRAIN]), y_train[:N_TRAIN], to_float(x_test[:N_TEST]),
+            y_test[:N_TEST])
 
 
 def main():

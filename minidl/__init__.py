@@ -8,9 +8,10 @@
 """
 from minidl import autograd, backends, cuda
 from minidl.autograd import ops as _ops
-from minidl.autograd.creation import (arange, eye, full, ones, ones_like, rand, randn, tensor,
-                                      zeros, zeros_like)
+from minidl.autograd.creation import (arange, eye, from_numpy, full, ones, ones_like, rand, randn,
+                                      tensor, zeros, zeros_like)
 from minidl.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from minidl.autograd.spellings import accepts_pytorch_names as _pytorch_names
 from minidl.autograd.tensor import Tensor
 from minidl.backends import set_default_device
 from minidl.dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, int32, int64,
@@ -32,22 +33,26 @@ minimum = _ops.minimum
 where = _ops.where
 reshape = _ops.reshape
 transpose = _ops.transpose
-flatten = _ops.flatten
-expand_dims = _ops.expand_dims
-squeeze = _ops.squeeze
-concatenate = _ops.concatenate
-stack = _ops.stack
-logsumexp = _ops.logsumexp
-softmax = _ops.softmax
-log_softmax = _ops.log_softmax
-argmax = _ops.argmax
-argmin = _ops.argmin
 matmul = _ops.matmul
-sum = _ops.sum
-mean = _ops.mean
-var = _ops.var
-max = _ops.max
-min = _ops.min
+clone = _ops.clone
+# the functions that take an axis also take PyTorch's dim=/keepdim= (minidl.autograd.spellings)
+flatten = _pytorch_names(_ops.flatten)
+expand_dims = _pytorch_names(_ops.expand_dims)
+unsqueeze = expand_dims  # PyTorch's name
+squeeze = _pytorch_names(_ops.squeeze)
+concatenate = _pytorch_names(_ops.concatenate)
+cat = concatenate  # PyTorch's name
+stack = _pytorch_names(_ops.stack)
+logsumexp = _pytorch_names(_ops.logsumexp)
+softmax = _pytorch_names(_ops.softmax)
+log_softmax = _pytorch_names(_ops.log_softmax)
+argmax = _pytorch_names(_ops.argmax)
+argmin = _pytorch_names(_ops.argmin)
+sum = _pytorch_names(_ops.sum)
+mean = _pytorch_names(_ops.mean)
+var = _pytorch_names(_ops.var)
+max = _pytorch_names(_ops.max)
+min = _pytorch_names(_ops.min)
 
 # Subpackages and names that live in modules with heavier imports are loaded on first use.
 _LAZY = {
@@ -60,6 +65,7 @@ _LAZY = {
     "distributed": ("minidl.distributed", None),
     "Trainer": ("minidl.training", "Trainer"),
     "History": ("minidl.training", "History"),
+    "load_run": ("minidl.training", "load_run"),
     "save": ("minidl.serialization", "save"),
     "load": ("minidl.serialization", "load"),
 }

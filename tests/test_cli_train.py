@@ -83,6 +83,7 @@ def test_missing_data_without_network_fails_fast_with_how_to(tmp_path, monkeypat
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setattr(mnist.SOURCE, "mirrors", [f"http://127.0.0.1:{port}/"])
+    (tmp_path / "empty").mkdir()  # an existing data root without the files: download, fail
     code = _train("--data", str(tmp_path / "empty"), "--out", str(tmp_path / "run"))
     assert code == 1
     err = capsys.readouterr().err

@@ -17,6 +17,27 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
     return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
+def from_numpy(array):
+    """A CPU tensor that shares memory with the NumPy array ``array`` (as ``torch.from_numpy``):
+    changes to one are seen in the other; the dtype is kept.
+
+    Example:
+        >>> import numpy as np, minidl as mdl
+        >>> a = np.zeros(3, dtype=np.float32)
+        >>> t = mdl.from_numpy(a)
+        >>> a[0] = 5
+        >>> t
+        tensor([5., 0., 0.])
+    """
+    import numpy as np
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__} "
+                        "(mdl.tensor(data) copies any data into a tensor)")
+    if array.dtype.hasobject:
+        raise TypeError("from_numpy: object arrays cannot become tensors")
+    return Tensor._make(array, backends.get_backend("cpu"), False, None)
+
+
 def _new(make, shape, dtype, requires_grad, device):
     backend = backends.get_backend(device)
     dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)

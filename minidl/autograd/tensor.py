@@ -9,6 +9,7 @@ import numpy as np
 
 from minidl import backends, dtypes
 from minidl.autograd import grad_mode
+from minidl.autograd.spellings import accepts_pytorch_names
 
 
 class Tensor:
@@ -402,34 +403,44 @@ class Tensor:
         return ops.getitem(self, index)
 
     # -- methods with NumPy's semantics ---------------------------------------------------
+    @accepts_pytorch_names
     def sum(self, axis=None, keepdims=False):
         return ops.sum(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def mean(self, axis=None, keepdims=False):
         return ops.mean(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def var(self, axis=None, keepdims=False, ddof=0):
         return ops.var(self, axis, keepdims, ddof)
 
+    @accepts_pytorch_names
     def std(self, axis=None, keepdims=False, ddof=0):
         return ops.sqrt(ops.var(self, axis, keepdims, ddof))
 
+    @accepts_pytorch_names
     def max(self, axis=None, keepdims=False):
         return ops.max(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def min(self, axis=None, keepdims=False):
         return ops.min(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def argmax(self, axis=None, keepdims=False):
         return ops.argmax(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def argmin(self, axis=None, keepdims=False):
         return ops.argmin(self, axis, keepdims)
 
+    @accepts_pytorch_names
     def all(self, axis=None, keepdims=False):
         return Tensor._make(self.xp.asarray(self.data.all(axis=axis, keepdims=keepdims)),
                             self._backend, False, None)
 
+    @accepts_pytorch_names
     def any(self, axis=None, keepdims=False):
         return Tensor._make(self.xp.asarray(self.data.any(axis=axis, keepdims=keepdims)),
                             self._backend, False, None)
@@ -461,30 +472,64 @@ class Tensor:
     def reshape(self, *shape):
         return ops.reshape(self, _shape_arg(shape))
 
+    # -- PyTorch's spellings of the same operations --------------------------------------
+    def view(self, *shape):
+        """``reshape`` under PyTorch's name (minidl's reshape may copy; the values are equal)."""
+        return ops.reshape(self, _shape_arg(shape))
+
+    def permute(self, *dims):
+        """The axes in the order ``dims`` (PyTorch's ``permute``; NumPy's ``transpose(axes)``)."""
+        return ops.transpose(self, _shape_arg(dims))
+
+    def unsqueeze(self, dim):
+        """A size-1 axis inserted at ``dim`` (PyTorch's name for ``expand_dims``)."""
+        return ops.expand_dims(self, dim)
+
+    def t(self):
+        """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is), as PyTorch."""
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor with at most 2 dimensions, got shape "
+                             f"{self.shape}; use permute(...) or transpose(...) to reorder axes")
+        return ops.transpose(self) if self.ndim == 2 else self
+
+    def clone(self):
+        """A copy with its own memory that stays in the graph (gradients flow through it)."""
+        return ops.clone(self)
+
+    def numel(self):
+        """The number of elements (PyTorch's name; ``.size`` is NumPy's, an int property)."""
+        return int(self.data.size)
+
     def transpose(self, *axes):
         return ops.transpose(self, _shape_arg(axes) if axes else None)
 
     def swapaxes(self, axis1, axis2):
         return ops.swapaxes(self, axis1, axis2)
 
+    @accepts_pytorch_names
     def flatten(self, start_axis=0):
         return ops.flatten(self, start_axis)
 
+    @accepts_pytorch_names
     def expand_dims(self, axis):
         return ops.expand_dims(self, axis)
 
+    @accepts_pytorch_names
     def squeeze(self, axis=None):
         return ops.squeeze(self, axis)
 
     def broadcast_to(self, *shape):
         return ops.broadcast_to(self, _shape_arg(shape))
 
+    @accepts_pytorch_names
     def softmax(self, axis=-1):
         return ops.softmax(self, axis)
 
+    @accepts_pytorch_names
     def log_softmax(self, axis=-1):
         return ops.log_softmax(self, axis)
 
+    @accepts_pytorch_names
     def logsumexp(self, axis=None, keepdims=False):
         return ops.logsumexp(self, axis, keepdims)
 

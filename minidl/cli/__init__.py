@@ -7,7 +7,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["train", "graph", "compare_optimizers"]
+COMMANDS = ["train", "evaluate", "predict", "graph", "compare_optimizers"]
 
 
 def build_parser():

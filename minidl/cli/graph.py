@@ -4,7 +4,8 @@
 
 builds a small MLP, runs one forward and backward pass on a random batch, prints the backward
 trace (``--trace``) and draws the graph with each node's gradient norm (Graphviz's ``dot``
-renders .svg/.png/.pdf; .dot files are plain text and need nothing).
+renders .svg/.png/.pdf; .dot files are plain text and need nothing). Without Graphviz it
+still prints the trace, writes the .dot text beside the asked-for file, and says so.
 """
 import os
 import sys
@@ -44,7 +45,7 @@ def build_step(in_features=4, hidden=(8,), classes=3, batch_size=5, activation="
 
 
 def run(args):
-    from minidl.teaching.graphviz import GraphvizNotFoundError, draw_backward, render_dot
+    from minidl.teaching.graphviz import GraphvizNotFoundError, draw_backward
     try:
         hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
     except ValueError:
@@ -56,16 +57,19 @@ def run(args):
     names = dict(model.named_parameters())
     title = (f"one training step of MLP({args.in_features}, {list(hidden)}, {args.classes}), "
              f"batch {args.batch_size}, loss {float(loss):.4f}")
+    written, note = args.out, None
     try:
         trace = draw_backward(loss, args.out, names=names, title=title)
     except GraphvizNotFoundError as exc:
-        import minidl as mdl
-        fallback = os.path.splitext(args.out)[0] + ".dot"
-        loss.backward(retain_graph=True)
-        render_dot(mdl.autograd.to_dot(loss, names=names, title=title), fallback)
-        print(f"graph: {exc}\ngraph: wrote the DOT text to {fallback} instead", file=sys.stderr)
-        return 1
+        # the trace and the DOT text need no Graphviz: give both, and say what is missing
+        written = os.path.splitext(args.out)[0] + ".dot"
+        trace = draw_backward(loss, written, names=names, title=title)
+        note = (f"graph: {exc}\ngraph: wrote the DOT text to {written} instead (render it "
+                f"later with: dot -T{os.path.splitext(args.out)[1].lstrip('.') or 'svg'} "
+                f"{written} -o {args.out})")
     if args.trace:
         print(trace)
-    print(f"wrote {args.out}")
+    print(f"wrote {written}")
+    if note:
+        print(note, file=sys.stderr)
     return 0

@@ -3,8 +3,14 @@
 Loads the IDX files (downloading them if needed), holds out a validation split of the training
 set for per-epoch validation, trains with a progress bar, evaluates once on the test set, and
 writes to ``--out``: ``checkpoint.npz`` (after every epoch: model, optimizer, scheduler,
-history, RNG; ``--resume`` continues from it exactly), ``metrics.json``, and ``curves.png``
-(loss and accuracy per epoch, when matplotlib is installed).
+history, RNG, and plain-data records of the architecture and the preprocessing, so that
+``minidl.load_run(folder)``, ``python -m minidl evaluate`` and ``predict`` can use it;
+``--resume`` continues from it exactly, in the same folder), ``metrics.json``, and
+``curves.png`` (loss and accuracy per epoch, when matplotlib is installed).
+
+A run never replaces another one unasked: without ``--out``, a new run whose default folder
+(``runs/mnist-mlp``) already holds a run goes to the next free ``runs/mnist-mlp-2``, ``-3``…;
+an explicit ``--out`` holding a run is refused unless ``--overwrite`` is given.
 """
 import json
 import os
@@ -13,13 +19,13 @@ import time
 
 import numpy as np
 
-from minidl.cli.models import MODELS, build_model, describe_model, hidden_sizes  # noqa: F401
 from minidl.files import atomic_write
 from minidl.training.callbacks import Callback
+from minidl.training.trainer import NonFiniteLossError
 
 DEFAULTS = {
-    "model": "mlp",
     "dataset": "mnist",
+    "model": "mlp",
     "hidden": "256,128",
     "activation": "relu",
     "dropout": 0.1,
@@ -44,6 +50,26 @@ LEARNING_RATES = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, 
 SCHEDULES = ("none", "step", "cosine", "onecycle", "exponential", "plateau")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu", "identity")
 CHECKPOINT = "checkpoint.npz"
+METRICS = "metrics.json"
+
+
+def mlp_architecture(config, in_features=784, classes=10):
+    """The MLP that ``config`` describes, as an architecture record (minidl.nn.registry)."""
+    from minidl import nn
+    return nn.architecture("mlp", in_features=in_features,
+                           hidden_sizes=hidden_sizes(config["hidden"]), out_features=classes,
+                           activation=config["activation"], dropout=config["dropout"],
+                           batchnorm=config["batchnorm"])
+
+
+def cnn_architecture(config, classes=10):
+    """Keras's MNIST convnet (``nn.convnet.mnist_convnet``), as an architecture record."""
+    from minidl import nn
+    return nn.architecture("mnist_convnet", classes=classes)
+
+
+# --model NAME -> architecture(config) -> record; another model kind adds an entry here
+ARCHITECTURES = {"mlp": mlp_architecture, "cnn": cnn_architecture}
 
 
 def add_parser(subparsers):
@@ -58,11 +84,11 @@ def add_parser(subparsers):
     p.add_argument("--data", metavar="DIR", default=None,
                    help="data root holding mnist/ or fashion-mnist/ (default: $MINIDL_DATA, "
                         "else ~/.cache/minidl; missing files are downloaded there)")
-    p.add_argument("--model", choices=sorted(MODELS), default=None,
-                   help="network (default mlp): mlp = 784 -> --hidden -> 10; cnn = Keras's MNIST "
-                        "convnet, conv 32@3x3 -> pool -> conv 64@3x3 -> pool -> dropout 0.5 -> "
-                        "linear (34,826 parameters; --hidden, --activation, --dropout and "
-                        "--batchnorm do not apply)")
+    p.add_argument("--model", choices=sorted(ARCHITECTURES), default=None,
+                   help=f"model kind (default {d['model']}): mlp = 784 -> --hidden -> 10; cnn "
+                        "= Keras's MNIST convnet, conv 32@3x3 -> pool -> conv 64@3x3 -> pool -> "
+                        "dropout 0.5 -> linear (34,826 parameters; --hidden, --activation, "
+                        "--dropout and --batchnorm are the MLP's)")
     p.add_argument("--hidden", default=None,
                    help=f"hidden layer sizes, comma-separated, '' for none "
                         f"(default {d['hidden']})")
@@ -97,12 +123,17 @@ def add_parser(subparsers):
     p.add_argument("--seed", type=int, default=None, help=f"random seed (default {d['seed']})")
     p.add_argument("--device", default=None, help="device: cpu or cuda (default: the default "
                    "device, $MINIDL_DEVICE or cpu)")
-    p.add_argument("--out", default=os.path.join("runs", "mnist-mlp"), metavar="DIR",
-                   help="output folder")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output folder (default: runs/DATASET-MODEL, e.g. runs/mnist-mlp, or "
+                        "the next free runs/mnist-mlp-2, ... when it holds a run; with "
+                        "--resume, the resumed run's folder)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="let a new run replace the run already in --out")
     p.add_argument("--resume", metavar="PATH", default=None,
                    help="continue the run saved in PATH (a checkpoint.npz or its folder) with "
-                        "its configuration, exactly as if it had not stopped; --epochs may "
-                        "raise the total of runs with --schedule none or plateau")
+                        "its configuration, exactly as if it had not stopped, writing into "
+                        "its own folder; --epochs may raise the total of runs with --schedule "
+                        "none or plateau")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar, one plain line per epoch instead")
     p.set_defaults(run=run)
@@ -125,6 +156,14 @@ def run(args):
     except ValueError as exc:
         print(f"minidl train: {exc}", file=sys.stderr)
         return 2
+    try:
+        out, note = choose_out(args, config, resume_path if resume_state is not None else None)
+    except ValueError as exc:
+        print(f"minidl train: {exc}", file=sys.stderr)
+        return 2
+    if note:
+        print(note)
+    args.out = out
     device = args.device or mdl.backends.default_device()
     try:
         mdl.backends.get_backend(device)  # fail now, with the install hint, if it cannot run
@@ -150,7 +189,7 @@ def run(args):
     scheduler, interval = build_scheduler(config, optimizer, len(train_loader))
     os.makedirs(args.out, exist_ok=True)
     checkpoint_path = os.path.join(args.out, CHECKPOINT)
-    saver = SaveCheckpoint(checkpoint_path, config)
+    saver = SaveCheckpoint(checkpoint_path, config, run_record_of(config))
     trainer = mdl.Trainer(model, optimizer, mdl.nn.CrossEntropyLoss(), scheduler=scheduler,
                           scheduler_interval=interval, callbacks=[saver])
     if resume_state is not None:
@@ -165,6 +204,12 @@ def run(args):
                         progress="line" if args.no_progress else True)
         else:  # nothing left to train: still leave this run's checkpoint in --out
             saver.on_epoch_end(trainer, trainer.epoch - 1, {})
+    except NonFiniteLossError as exc:
+        print(f"minidl train: {exc}", file=sys.stderr)
+        if saver.written:
+            print(f"minidl train: {checkpoint_path} holds the run after epoch {trainer.epoch}",
+                  file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         if saver.written:
             print(f"\ninterrupted; continue with: python -m minidl train --resume "
@@ -193,7 +238,8 @@ def run(args):
         best = int(np.argmax(history["val_accuracy"]))
         metrics["best_val_accuracy"] = history["val_accuracy"][best]
         metrics["best_epoch"] = best + 1
-    metrics_path = os.path.join(args.out, "metrics.json")
+    metrics.update({k: v for k, v in saver.record.items() if k != "classes"})
+    metrics_path = os.path.join(args.out, METRICS)
     with atomic_write(metrics_path, "w") as f:
         json.dump(metrics, f, indent=2)
         f.write("\n")
@@ -201,7 +247,10 @@ def run(args):
     plot_path = plot_curves(history, os.path.join(args.out, "curves.png"), config)
     if plot_path:
         written.append(plot_path)
-    if config.get("model") == "cnn":
+    else:
+        print("matplotlib is not installed: no curves.png was written "
+              "(pip install 'minidl[plot]' to get it)", file=sys.stderr)
+    if config["model"] == "cnn" and plot_path:
         written += plot_cnn_pictures(model, x_test, y_test, args.out)
     print(f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) after "
           f"{_plural(trainer.epoch, 'epoch')}; training took {train_time:.1f}s")
@@ -224,7 +273,7 @@ def resolve_config(args, resume_state=None):
         value = getattr(args, key, None)
         if value is None:
             continue
-        if saved is not None and key not in RESUMABLE and value != saved.get(key):
+        if saved is not None and key not in RESUMABLE and value != saved.get(key, DEFAULTS[key]):
             raise ValueError(f"--{key.replace('_', '-')} {value} differs from the resumed run's "
                              f"{saved.get(key)!r}; a resumed run keeps its configuration "
                              "(only --epochs may change)")
@@ -255,6 +304,21 @@ def _check_config(config):
         raise ValueError(f"--lr must be positive, got {config['lr']}")
 
 
+def hidden_sizes(text):
+    """``'256,128'`` -> ``[256, 128]``; ``''`` -> ``[]`` (a linear model)."""
+    text = str(text).strip()
+    if not text:
+        return []
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--hidden must be comma-separated sizes such as 256,128, got "
+                         f"{text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"--hidden sizes must be positive, got {text!r}")
+    return sizes
+
+
 def _print_config(config, args, device, resume_state):
     lr = config["lr"] if config["lr"] is not None else LEARNING_RATES[config["optimizer"]]
     data = args.data or os.environ.get("MINIDL_DATA") or "~/.cache/minidl"
@@ -272,6 +336,51 @@ def _print_config(config, args, device, resume_state):
     print("minidl train")
     for key, value in lines:
         print(f"  {key:<10} {value}")
+
+
+def describe_model(config):
+    """One line saying what ``config``'s model is."""
+    if config["model"] == "cnn":
+        return ("CNN conv 32@3x3 -> relu -> maxpool 2 -> conv 64@3x3 -> relu -> maxpool 2 -> "
+                "dropout 0.5 -> linear 1600 -> 10 (34,826 parameters)")
+    if config["model"] != "mlp":
+        return f"{config['model']} ({config['dataset']})"
+    hidden = ", ".join(map(str, hidden_sizes(config["hidden"]))) or "none"
+    return (f"MLP 784 -> [{hidden}] -> 10, {config['activation']}, dropout "
+            f"{config['dropout']}, batchnorm {'on' if config['batchnorm'] else 'off'}")
+
+
+def _holds_run(folder):
+    return any(os.path.isfile(os.path.join(folder, name)) for name in (CHECKPOINT, METRICS))
+
+
+def choose_out(args, config, resume_path=None):
+    """``(folder, note or None)``: where this run writes, never over another run unasked.
+
+    A resumed run continues in its own folder (unless ``--out`` names another). Without
+    ``--out``, a new run takes ``runs/DATASET-MODEL`` or, when that holds a run, the next free
+    ``-2``, ``-3``, … (the note says so). An explicit ``--out`` that holds another run is
+    refused (ValueError) unless ``--overwrite``.
+    """
+    if resume_path is not None:
+        own = os.path.dirname(os.path.abspath(resume_path))
+        if args.out is None or os.path.abspath(args.out) == own:
+            return (args.out or os.path.relpath(own)), None
+    if args.out is not None:
+        if _holds_run(args.out) and not args.overwrite:
+            raise ValueError(f"--out {args.out} already holds a run ({CHECKPOINT} / {METRICS}); "
+                             f"choose another --out, add --overwrite to replace it, or continue "
+                             f"it with --resume {args.out}")
+        return args.out, None
+    default = os.path.join("runs", f"{config['dataset']}-{config['model']}")
+    if not _holds_run(default):
+        return default, None
+    n = 2
+    while _holds_run(f"{default}-{n}"):
+        n += 1
+    fresh = f"{default}-{n}"
+    return fresh, (f"{default} holds an earlier run; this run goes to {fresh} "
+                   "(--out DIR chooses the folder, --overwrite replaces a run)")
 
 
 def _plural(n, word):
@@ -295,27 +404,18 @@ def _load_resume(path):
 # -- data, model, optimizer, schedule -----------------------------------------------------------
 def load_data(config, root=None):
     """Normalised float32 inputs [N, 784] and int64 labels: train, validation, test."""
-    from minidl.data import fashion_mnist, mnist
-    module = mnist if config["dataset"] == "mnist" else fashion_mnist
+    module = dataset_module(config)
     images, labels = module.load("train", root=root)
     test_images, test_labels = module.load("test", root=root)
     if config["limit"]:
         images, labels = images[:config["limit"]], labels[:config["limit"]]
-    x = normalize(images, module.MEAN, module.STD)
-    x_test = normalize(test_images, module.MEAN, module.STD)
+    preprocess = preprocessing_of(config)
+    x = preprocess(images)
+    x_test = preprocess(test_images)
     n_val = int(round(len(labels) * config["val_split"]))
     order = np.random.default_rng(config["seed"]).permutation(len(labels))
     val, train = order[:n_val], order[n_val:]
     return x[train], labels[train], x[val], labels[val], x_test, test_labels
-
-
-def normalize(images, mean, std):
-    """uint8 [N, 28, 28] -> float32 [N, 784]: scaled to [0, 1], then (x - mean) / std."""
-    x = images.reshape(len(images), -1).astype(np.float32)
-    x *= 1.0 / 255.0
-    x -= mean
-    x *= 1.0 / std
-    return x
 
 
 def make_loader(x, y, batch_size, device, shuffle=False, seed=None):
@@ -326,6 +426,32 @@ def make_loader(x, y, batch_size, device, shuffle=False, seed=None):
         x, y = mdl.tensor(x, device=device), mdl.tensor(y, device=device)
     return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, seed=seed,
                       device=device)
+
+
+def dataset_module(config):
+    from minidl.data import fashion_mnist, mnist
+    return mnist if config["dataset"] == "mnist" else fashion_mnist
+
+
+def preprocessing_of(config):
+    """How stored pixels become this run's inputs: scaled, standardised, flattened."""
+    from minidl.data import Standardize
+    module = dataset_module(config)
+    return Standardize(module.MEAN, module.STD, flatten=True)
+
+
+def run_record_of(config):
+    """What the checkpoint records so that the run can be used without this file's code."""
+    from minidl.training.run import run_record
+    module = dataset_module(config)
+    classes = getattr(module, "CLASSES", None) or [str(i) for i in range(10)]
+    return run_record(ARCHITECTURES[config["model"]](config), preprocessing_of(config),
+                      dataset=config["dataset"], classes=classes, input_shape=(28, 28))
+
+
+def build_model(config):
+    from minidl import nn
+    return nn.build_model(ARCHITECTURES[config["model"]](config))
 
 
 def build_optimizer(config, model):
@@ -372,22 +498,24 @@ def build_scheduler(config, optimizer, steps_per_epoch):
 class SaveCheckpoint(Callback):
     """After every epoch: the trainer's whole state plus the run configuration, atomically."""
 
-    def __init__(self, path, config):
+    def __init__(self, path, config, record):
         self.path = path
         self.config = config
+        self.record = record
         self.written = False
 
     def on_epoch_end(self, trainer, epoch, logs):
         from minidl.serialization import save
         state = trainer.state_dict()
         state["config"] = self.config
+        state.update(self.record)
         save(state, self.path)
         self.written = True
 
 
 def plot_cnn_pictures(model, x_test, y_test, out):
-    """filters.png (the first conv layer's 32 filters) and feature_maps.png (one test digit
-    through the conv/ReLU/pool layers); nothing without matplotlib."""
+    """filters.png (the first conv layer's 32 filters) and feature_maps.png (the first test
+    digit through the conv/ReLU/pool layers); nothing without matplotlib."""
     try:
         from minidl.teaching.conv_pictures import plot_feature_maps, plot_filters
         filters = plot_filters(model, os.path.join(out, "filters.png"))
@@ -417,7 +545,7 @@ def plot_curves(history, path, config):
         ax.set_title(title)
         ax.grid(alpha=0.3)
         ax.legend()
-    model = ("CNN" if config.get("model") == "cnn" else f"MLP [{config['hidden']}]")
+    model = "CNN" if config.get("model") == "cnn" else f"MLP [{config['hidden']}]"
     fig.suptitle(f"{config['dataset']} {model}, {config['optimizer']}, "
                  f"schedule {config['schedule']}")
     fig.tight_layout()

@@ -6,11 +6,17 @@
     ...                     batch_size=4, shuffle=True, seed=0)
     >>> len(loader)
     3
+
+From ``mnist.load``'s uint8 pixels to float32, standardised model inputs::
+
+    images, labels = mnist.load("train")                           # uint8 [60000, 28, 28]
+    x = to_float(images, mean=mnist.MEAN, std=mnist.STD)           # float32 [60000, 784]
 """
 from minidl.data import fashion_mnist, idx, mnist
 from minidl.data.dataset import TensorDataset
 from minidl.data.loader import DataLoader, collate
+from minidl.data.preprocessing import Standardize, to_float
 from minidl.data.source import DataUnavailableError, data_root
 
 __all__ = ["TensorDataset", "DataLoader", "collate", "mnist", "fashion_mnist", "idx",
-           "DataUnavailableError", "data_root"]
+           "DataUnavailableError", "data_root", "Standardize", "to_float"]

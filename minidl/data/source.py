@@ -1,7 +1,12 @@
 """Where a four-file IDX dataset (MNIST, Fashion-MNIST) lives, and how to get it there.
 
 Root lookup: the ``root`` argument, else ``$MINIDL_DATA``, else ``~/.cache/minidl``; the files
-are in ``<root>/<folder>/`` under their canonical names, gzipped (``.gz``) or not.
+are in ``<root>/<folder>/`` under their canonical names, gzipped (``.gz``) or not. A root that
+is the dataset's folder itself (``MINIDL_DATA=/data/mnist``) works too.
+
+Only the default root is ever created (downloads go there). A root the user named (argument or
+``$MINIDL_DATA``) that does not exist is an error that names it: a mistyped path must not
+silently become a new, empty folder with a fresh download in it.
 """
 import os
 
@@ -15,11 +20,18 @@ class DataUnavailableError(FileNotFoundError):
     """A dataset's files are missing and could not be downloaded (the message says what to do)."""
 
 
+DEFAULT_ROOT = os.path.join("~", ".cache", "minidl")
+
+
 def data_root(root=None):
     """The data root: ``root``, else ``$MINIDL_DATA``, else ``~/.cache/minidl``."""
     if root is None:
-        root = os.environ.get("MINIDL_DATA") or os.path.join("~", ".cache", "minidl")
+        root = os.environ.get("MINIDL_DATA") or DEFAULT_ROOT
     return os.path.abspath(os.path.expanduser(os.fspath(root)))
+
+
+def _is_default_root(root):
+    return root is None and not os.environ.get("MINIDL_DATA")
 
 
 class IDXSource:
@@ -45,7 +57,15 @@ class IDXSource:
         """``(images uint8 [N, 28, 28], labels int64 [N])`` of one split."""
         if split not in SPLITS:
             raise ValueError(f"{self.module}.load: split must be 'train' or 'test', got {split!r}")
-        folder = os.path.join(data_root(root), self.folder)
+        base = data_root(root)
+        folder = self.folder_in(base)
+        if not _is_default_root(root) and not os.path.isdir(base):
+            named = (f"root={os.fspath(root)!r}" if root is not None
+                     else f"MINIDL_DATA={os.environ['MINIDL_DATA']}")
+            raise DataUnavailableError(self.how_to(
+                folder, f"the data root {base} ({named}) does not exist: is it mistyped? "
+                        "minidl creates no folder you named (create it yourself to have the "
+                        "files downloaded there)"))
         paths = {}
         missing = []
         for kind in ("images", "labels"):
@@ -56,7 +76,8 @@ class IDXSource:
             paths[kind] = path
         if missing:
             if not download:
-                raise DataUnavailableError(self.how_to(folder, "download=False was given"))
+                raise DataUnavailableError(self.how_to(
+                    folder, "they were not downloaded: download=False was given"))
             for kind, gz_name, sha256 in missing:
                 try:
                     paths[kind] = _download.download(
@@ -72,6 +93,17 @@ class IDXSource:
             raise idx.IDXFormatError(f"{paths['images']} has {len(images)} images but "
                                      f"{paths['labels']} has {len(labels)} labels")
         return images, labels
+
+    def folder_in(self, base):
+        """The dataset's folder under the root ``base``: ``base/<folder>``, or ``base`` itself
+        when it is that folder (it holds the files, or it is named ``<folder>``)."""
+        nested = os.path.join(base, self.folder)
+        if os.path.isdir(nested):
+            return nested
+        holds_files = any(_find(base, gz) is not None for gz, _ in self.files.values())
+        if holds_files or os.path.basename(base) == self.folder:
+            return base
+        return nested
 
     def how_to(self, folder, reason):
         """The message that tells a user exactly how to provide the files."""

@@ -2,6 +2,7 @@
 from minidl import backends, dtypes
 from minidl.autograd.tensor import Tensor
 from minidl.nn import functional as F
+from minidl.nn.checks import check_input_dtype
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
 
@@ -76,6 +77,7 @@ class BatchNorm1d(Module):
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d: expected input of shape (N, {self.num_features}) or "
                              f"(N, {self.num_features}, L), got {x.shape}")
+        check_input_dtype(self, x, self.weight if self.weight is not None else self.running_mean)
         use_batch_stats = self.training or self.running_mean is None
         if use_batch_stats and x.size // max(self.num_features, 1) <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
@@ -94,3 +96,23 @@ class BatchNorm1d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(BatchNorm1d):
+    """y = γ·(x − μ)/√(σ² + eps) + β per channel of (N, C, H, W) input, statistics over N, H
+    and W (the same fused node as :class:`BatchNorm1d` on the (N, C, H·W) view); running
+    statistics, momentum and evaluation exactly as there.
+
+    Example:
+        >>> import minidl as mdl
+        >>> bn = mdl.nn.BatchNorm2d(3)
+        >>> bn(mdl.randn(4, 3, 5, 5)).shape, bn.running_mean.shape
+        ((4, 3, 5, 5), (3,))
+    """
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm2d: expected input of shape (N, {self.num_features}, H, W) "
+                             f"(4-D), got {x.shape}")
+        return super().forward(x.reshape(x.shape[:2] + (x.shape[2] * x.shape[3],))).reshape(
+            x.shape)

@@ -28,3 +28,20 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout: in training, zero each whole channel x[n, c] of (N, C, H, W) input
+    with probability p and scale the kept channels by 1/(1 − p); the identity in evaluation.
+    Neighbouring pixels of a feature map are correlated, so dropping whole maps regularises
+    convolutions where per-pixel dropout would not (Tompson et al., 2015).
+
+    Example:
+        >>> import minidl as mdl
+        >>> y = mdl.nn.Dropout2d(0.5)(mdl.ones(1, 6, 2, 2))
+        >>> sorted(set(y.tolist()[0][0][0]) | set(y.tolist()[0][5][0]))[-1] <= 2.0
+        True
+    """
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)

@@ -34,3 +34,42 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (one entry may be −1), the inverse of
+    :class:`Flatten`.
+
+    Example:
+        >>> import minidl as mdl
+        >>> mdl.nn.Unflatten(1, (2, 5))(mdl.zeros(3, 10)).shape
+        (3, 2, 5)
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, x):
+        ndim = max(x.ndim, 1)
+        if not -ndim <= self.dim < ndim:
+            raise IndexError(f"Unflatten: dim={self.dim} out of range for input of shape "
+                             f"{x.shape}")
+        dim = self.dim % ndim
+        sizes = list(self.unflattened_size)
+        known = 1
+        for n in sizes:
+            if n != -1:
+                known *= n
+        if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != x.shape[dim]) or (
+                sizes.count(-1) == 1 and (known == 0 or x.shape[dim] % known)):
+            raise ValueError(f"Unflatten: unflattened_size {self.unflattened_size} does not "
+                             f"multiply to the size {x.shape[dim]} of dim {self.dim} of input "
+                             f"of shape {x.shape}")
+        if -1 in sizes:
+            sizes[sizes.index(-1)] = x.shape[dim] // known
+        return x.reshape(x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -61,10 +61,16 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     running_mean ← (1 − momentum)·running_mean + momentum·μ_B,
     running_var ← (1 − momentum)·running_var + momentum·σ²_B·n/(n − 1)  (unbiased).
     Otherwise:  y = γ·(x − running_mean)/√(running_var + eps) + β.
+    (N, C, H, W) input is normalized over N, H and W: the same node on its (N, C, H·W) view.
     """
+    if x.ndim == 4:
+        n, c, h, w = x.shape
+        y = batch_norm(x.reshape((n, c, h * w)), running_mean, running_var, weight, bias,
+                       training, momentum, eps)
+        return y.reshape(x.shape)
     if x.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expected 2-D (N, C) or 3-D (N, C, L) input, got shape "
-                         f"{x.shape}")
+        raise ValueError(f"batch_norm: expected 2-D (N, C), 3-D (N, C, L) or 4-D (N, C, H, W) "
+                         f"input, got shape {x.shape}")
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -195,6 +201,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     ``label_smoothing`` > 0; 'mean' divides by Σᵢ w_yᵢ (the count when ``weight`` is None),
     leaving out labels equal to ``ignore_index``. One fused node, stable for any logits.
 
+    Logits (N, C, d1, …) with labels (N, d1, …) are a loss per position (PyTorch's layout:
+    classes on axis 1). A floating-point target of the logits' shape holds class
+    probabilities (soft labels): ℓᵢ = −Σ_c w_c·tᵢ,c·log softmax(xᵢ)_c, with tᵢ mixed with the
+    uniform distribution under ``label_smoothing``, and 'mean' divides by the number of
+    positions.
+
     Raises:
         IndexError: a label outside [0, C) (naming it) that is not ``ignore_index``.
 
@@ -208,6 +220,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if _is_probability_target(target, input):
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    if input.ndim > 2:
+        return _spatial_cross_entropy(input, target, weight, ignore_index, reduction,
+                                      label_smoothing)
     logits, labels, single = _class_input(input, target, "cross_entropy")
     n, c = logits.shape
     weight_data = _class_weight(weight, logits, "cross_entropy")
@@ -218,6 +235,50 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         valid=valid, label_smoothing=float(label_smoothing), reduction=reduction,
         denominator=denominator)
     return loss.reshape(()) if single and reduction == "none" else loss
+
+
+def _is_probability_target(target, input):
+    dtype = getattr(target, "dtype", None)
+    if dtype is None:
+        return False
+    return dtype.kind == "f" and tuple(target.shape) == tuple(input.shape)
+
+
+def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
+    """ℓᵢ = −Σ_c w_c·tᵢ,c·log softmax(xᵢ)_c over the class axis (1, or 0 for (C,) input)."""
+    axis = 1 if input.ndim > 1 else 0
+    c = input.shape[axis]
+    target = _float_target(target, input, "cross_entropy")
+    if label_smoothing > 0:
+        target = target * (1.0 - label_smoothing) + label_smoothing / c
+    log_p = ops.log_softmax(input, axis=axis)
+    if weight is not None:
+        w = _on_device(weight, input, "cross_entropy", "weight")
+        if tuple(w.shape) != (c,):
+            raise ValueError(f"cross_entropy: weight of shape {tuple(w.shape)} does not match "
+                             f"the {c} classes; expected ({c},)")
+        w = _const(input, w.astype(input.dtype, copy=False))
+        log_p = log_p * w.reshape((c,) + (1,) * (input.ndim - axis - 1))
+    loss = -(target * log_p).sum(axis=axis)
+    return _reduce(loss, reduction)
+
+
+def _classes_last(x):
+    """(N, C, d1, …) → (N·d1·…, C): one row of logits per position."""
+    axes = (0,) + tuple(range(2, x.ndim)) + (1,)
+    return x.transpose(axes).reshape((-1, x.shape[1]))
+
+
+def _spatial_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
+    """Cross-entropy of (N, C, d1, …) logits and (N, d1, …) labels, position by position."""
+    labels = _on_device(target, input, "cross_entropy", "target")
+    expected = (input.shape[0],) + input.shape[2:]
+    if tuple(labels.shape) != expected:
+        raise ValueError(f"cross_entropy: expected target of shape {expected} for input of "
+                         f"shape {input.shape}, got {tuple(labels.shape)}")
+    loss = cross_entropy(_classes_last(input), labels.reshape(-1), weight, ignore_index,
+                         reduction, label_smoothing)
+    return loss.reshape(expected) if reduction == "none" else loss
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -376,3 +437,10 @@ def _sample_weights(labels, c, weight, ignore_index, like, fn):
         if valid is not None:
             sample_weight = sample_weight * valid
     return labels, sample_weight, valid, xp.asarray(sample_weight.sum())
+
+
+# -- convolutional networks (argument checks in their own modules) -------------------------------
+from minidl.nn.conv_functional import (conv1d, conv2d, conv_transpose2d, fold, pad,  # noqa: E402
+                                       unfold)
+from minidl.nn.pool_functional import (adaptive_avg_pool2d, avg_pool1d, avg_pool2d,  # noqa: E402
+                                       dropout2d, max_pool1d, max_pool2d)

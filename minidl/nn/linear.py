@@ -7,6 +7,7 @@ from minidl.autograd.ops.linalg import Linear as LinearFn
 from minidl.autograd.ops.linalg import LinearReLU as LinearReLUFn
 from minidl.autograd.tensor import Tensor
 from minidl.nn import init
+from minidl.nn.checks import check_input_dtype
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
 
@@ -73,6 +74,8 @@ class Linear(Module):
             raise ValueError(f"{type(self).__name__}: input of shape {x.shape} does not match "
                              f"weight of shape {weight.shape}: the last axis of the input must "
                              f"be in_features={weight.shape[1]}")
+        if x.data.dtype != weight.data.dtype:
+            check_input_dtype(self, x, weight)
         if bias is None:
             return node.apply(x, weight)
         return node.apply(x, weight, bias)

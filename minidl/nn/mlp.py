@@ -5,6 +5,7 @@ from minidl.nn.container import Sequential
 from minidl.nn.dropout import Dropout
 from minidl.nn.linear import Linear
 from minidl.nn.module import Module
+from minidl.nn.registry import register_model
 
 ACTIVATIONS = {
     "relu": activation.ReLU,
@@ -103,3 +104,6 @@ class MLP(Module):
                 x = layer(x)
                 i += 1
         return x
+
+
+register_model("mlp", MLP)  # checkpoints record {"name": "mlp", "args": {...}} (nn.registry)

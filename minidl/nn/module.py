@@ -55,7 +55,36 @@ class Module:
         return ""
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        try:
+            return self.forward(*args, **kwargs)
+        except (AttributeError, TypeError) as exc:
+            # a list or a NumPy array where a Tensor belongs fails deep inside forward with a
+            # bare Python error; say what to pass instead (costs nothing when forward succeeds)
+            wrong = next((a for a in args if isinstance(a, (list, tuple, np.ndarray))), None)
+            said = str(exc)
+            if wrong is None or not any(w in said for w in (type(wrong).__name__, "memoryview",
+                                                             "must be a Tensor")):
+                raise  # not about that argument (a module may well take a list): left as is
+            raise TypeError(_not_a_tensor(type(self).__name__, wrong)) from exc
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule (children first) and on this one; returns self.
+
+        The usual use is initialisation, as in PyTorch:
+
+        Example:
+            >>> import minidl as mdl
+            >>> def init_weights(m):
+            ...     if isinstance(m, mdl.nn.Linear):
+            ...         mdl.nn.init.zeros_(m.bias)
+            >>> model = mdl.nn.MLP(4, [8], 2).apply(init_weights)
+            >>> float(abs(model.layers[0].bias).sum())
+            0.0
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     # -- registration -----------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -375,6 +404,19 @@ class Module:
         out.append(f"total parameters: {self.num_parameters():,} "
                    f"(trainable: {self.num_parameters(trainable_only=True):,})")
         return "\n".join(out)
+
+
+def _not_a_tensor(layer, value):
+    what = type(value).__name__
+    if isinstance(value, np.ndarray):
+        how = ("mdl.tensor(x) (a copy) or mdl.from_numpy(x) (shares memory); floating inputs in "
+               "the model's dtype, e.g. x.astype('float32')")
+    elif isinstance(value, (list, tuple)) and value and all(hasattr(v, "shape") for v in value):
+        how = ("one Tensor: a layer takes a batch as one tensor, not a list of samples; "
+               "stack them with mdl.stack(xs) or join batches with mdl.cat(xs)")
+    else:
+        how = "mdl.tensor(x), a Tensor of floats (e.g. mdl.tensor([[0.5, 1.0]]) for one sample)"
+    return f"{layer}: the input is a {what}, not a Tensor; pass {how}"
 
 
 def _holds_modules(value):

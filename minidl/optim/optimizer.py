@@ -61,6 +61,11 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {type(params).__name__}")
+        if callable(getattr(params, "parameters", None)) and callable(getattr(params, "forward",
+                                                                             None)):
+            name = type(self).__name__
+            raise TypeError(f"{name}: got the model ({type(params).__name__}) itself; pass its "
+                            f"parameters: {name}(model.parameters(), ...)")
         if isinstance(params, (set, frozenset)):
             raise TypeError(_UNORDERED)
         param_groups = list(params)

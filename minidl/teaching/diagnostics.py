@@ -4,7 +4,8 @@ For every layer with parameters: the gradient norm and the update-to-weight rati
 ||Δθ|| / ||θ|| (a healthy ratio is often around 1e-3). For every layer: the mean and standard
 deviation of its output activations. For every ReLU: the fraction of dead units (units that
 output 0 for every training sample of the epoch). It warns, naming the layer, when gradients
-vanish or explode, or when many ReLU units are dead.
+vanish or explode, when they are NaN (told apart from large: a NaN points at the data or an
+undefined operation, not at the learning rate), or when many ReLU units are dead.
 
     >>> import minidl as mdl
     >>> from minidl.teaching import Diagnostics
@@ -162,7 +163,14 @@ class Diagnostics(Callback):
         where = f"layer '{name}' ({row['type']}), epoch {epoch + 1}"
         g = row.get("grad_norm")
         if g is not None:
-            if not math.isfinite(g) or g > self.exploding:
+            if math.isnan(g):
+                warnings.warn(f"{where}: the gradients hold NaN (not a number), which is not "
+                              "the same as large: a NaN came from the data or from an undefined "
+                              "operation (0/0, inf − inf, log of a negative number), not from a "
+                              "too high learning rate; check the inputs for NaN, or find the op "
+                              "with minidl.autograd.detect_anomaly()",
+                              TrainingDiagnosticsWarning, stacklevel=3)
+            elif math.isinf(g) or g > self.exploding:
                 warnings.warn(f"{where}: gradient norm {g:.3g} is above {self.exploding:g}: "
                               "gradients are exploding (lower the learning rate or clip the "
                               "gradients with nn.utils.clip_grad_norm_)",
@@ -172,6 +180,11 @@ class Diagnostics(Callback):
                               "gradients are vanishing (saturating sigmoid/tanh in a deep net? "
                               "try ReLU, a better initialisation or BatchNorm)",
                               TrainingDiagnosticsWarning, stacklevel=3)
+        mean = row.get("act_mean")
+        if mean is not None and math.isnan(mean) and (g is None or not math.isnan(g)):
+            warnings.warn(f"{where}: its outputs hold NaN (not a number); check the inputs for "
+                          "NaN, or find the op with minidl.autograd.detect_anomaly()",
+                          TrainingDiagnosticsWarning, stacklevel=3)
         dead = row.get("dead_fraction")
         if dead is not None and dead >= self.dead:
             warnings.warn(f"{where}: {dead:.0%} of its units output 0 for every training "

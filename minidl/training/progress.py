@@ -1,8 +1,13 @@
 """The per-epoch progress display: a tqdm bar on a terminal, one plain line per epoch otherwise.
 
 Modes: ``'bar'`` (tqdm is installed and the stream is a terminal: a live bar with steps, running
-loss and metrics, samples/s), ``'line'`` (no terminal, e.g. a log file or CI: one summary line
-per epoch), ``'off'`` (``progress=False``: nothing).
+loss and metrics, samples/s, replaced at the end of the epoch by its summary line),
+``'line'`` (no terminal, e.g. a log file or CI: one summary line per epoch), ``'off'``
+(``progress=False``: nothing).
+
+The summary line (``epoch 3/10: loss 0.1234 - accuracy 0.9650 - val_loss ... - 4.1s, ...``)
+is printed whole in both modes: a bar is cut to the terminal's width, so the epoch's numbers
+never live only in the bar.
 """
 import sys
 import time
@@ -45,8 +50,10 @@ class EpochProgress:
         self._next_refresh = self.start + _REFRESH_S
         self.bar = None
         if mode == "bar":
+            # leave=False: the bar disappears when the epoch ends and the full summary line
+            # takes its place (a bar is truncated to the terminal's width)
             self.bar = tqdm(total=steps, desc=self.label, unit="step", file=self.stream,
-                            leave=True, dynamic_ncols=True)
+                            leave=False, dynamic_ncols=True)
 
     def update(self, batch_size, running):
         """One batch done; ``running`` is a callable giving the epoch's running logs (lazy)."""
@@ -73,8 +80,9 @@ class EpochProgress:
         rate = self.samples / max(elapsed, 1e-9)
         summary = f"{format_logs(logs)} - {elapsed:.1f}s, {rate:,.0f} samples/s"
         if self.bar is not None:
-            self.bar.set_postfix_str(summary, refresh=False)
+            self.bar.refresh()  # the finished bar (n/n steps), then the summary replaces it
             self.bar.close()
-        elif self.mode == "line":
+            self.bar = None
+        if self.mode in ("bar", "line"):
             print(f"{self.label}: {summary}", file=self.stream, flush=True)
         return elapsed

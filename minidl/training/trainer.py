@@ -12,6 +12,8 @@ Everything else here is bookkeeping: epoch means of the loss and metrics (weight
 size), validation, the learning-rate scheduler, callbacks, the progress display, and the
 state that lets a run stop and resume exactly where it was.
 """
+import math
+
 import numpy as np
 
 from minidl import dtypes, random
@@ -31,6 +33,46 @@ _LOSSES = {"cross_entropy": "CrossEntropyLoss", "sparse_categorical_crossentropy
            "bce_with_logits": "BCEWithLogitsLoss"}
 
 
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite (``Trainer(check_finite=True)``, the default).
+
+    Attributes:
+        loss: the loss value; ``epoch``, ``batch``: where (counting from 0, as callbacks do);
+        bad_inputs, bad_targets: how many values of the batch's inputs / targets were
+            already non-finite (0: the data was fine and the computation itself overflowed or
+            hit an undefined operation).
+    """
+
+    def __init__(self, loss, epoch, epochs, batch, batches, x, y):
+        self.loss = loss
+        self.epoch = epoch
+        self.batch = batch
+        self.bad_inputs = _count_nonfinite(x)
+        self.bad_targets = _count_nonfinite(y)
+        where = (f"Trainer.fit: the loss is {loss} at epoch {epoch + 1}/{epochs}, step "
+                 f"{batch + 1}/{batches}; training stopped before this step's backward pass, "
+                 "so the weights are those of the step before")
+        if self.bad_inputs or self.bad_targets:
+            parts = [f"{n} of its {what} values" for n, what in
+                     ((self.bad_inputs, "input"), (self.bad_targets, "target")) if n]
+            cause = (f"the batch's data was already non-finite ({' and '.join(parts)} are NaN "
+                     "or infinite): clean the data (numpy.isfinite finds them)")
+        else:
+            cause = ("the batch's inputs and targets are all finite, so the model's computation "
+                     "produced it: lower the learning rate, clip the gradients "
+                     "(nn.utils.clip_grad_norm_), or find the op with "
+                     "minidl.autograd.detect_anomaly()")
+        super().__init__(f"{where}. {cause}. (Trainer(..., check_finite=False) trains on "
+                         "regardless.)")
+
+
+def _count_nonfinite(t):
+    data = getattr(t, "data", None)
+    if data is None or data.dtype.kind not in "fc":
+        return 0
+    return int((~t.xp.isfinite(data)).sum().item())
+
+
 class Trainer:
     """Train a model with an optimizer and a loss, as Keras's ``fit`` / ``evaluate`` / ``predict``.
 
@@ -48,6 +90,10 @@ class Trainer:
             there is no validation data).
         callbacks: :class:`Callback` instances.
         scheduler_interval: ``'epoch'`` or ``'batch'``.
+        check_finite: stop with :class:`NonFiniteLossError` at the first batch whose loss is
+            NaN or infinite, before its backward pass and optimizer step (the weights stay
+            those of the last good step); the error names the epoch and step and says whether
+            the batch's own data was already non-finite. False trains on regardless.
         scheduler_monitor: the logged quantity ``ReduceLROnPlateau`` watches.
 
     Attributes:
@@ -70,7 +116,8 @@ class Trainer:
     """
 
     def __init__(self, model, optimizer, loss, metrics=("accuracy",), scheduler=None,
-                 callbacks=(), scheduler_interval="epoch", scheduler_monitor="val_loss"):
+                 callbacks=(), scheduler_interval="epoch", scheduler_monitor="val_loss",
+                 check_finite=True):
         if scheduler_interval not in ("epoch", "batch"):
             raise ValueError(f"Trainer: scheduler_interval must be 'epoch' or 'batch', got "
                              f"{scheduler_interval!r}")
@@ -83,6 +130,7 @@ class Trainer:
         self.scheduler = scheduler
         self.scheduler_interval = scheduler_interval
         self.scheduler_monitor = scheduler_monitor
+        self.check_finite = bool(check_finite)
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
@@ -143,7 +191,8 @@ class Trainer:
         """One pass over the training data: the hot loop."""
         model, optimizer, loss_fn, metrics = self.model, self.optimizer, self.loss_fn, self.metrics
         step_per_batch = self.scheduler is not None and self.scheduler_interval == "batch"
-        device = self._device()
+        check_finite = self.check_finite
+        device, dtype = self._device(), self._float_dtype()
         model.train()
         seen = 0
         loss_sum = 0.0
@@ -158,11 +207,14 @@ class Trainer:
         bar = EpochProgress(epoch + 1, last, len(loader), mode)
         try:
             for batch, data in enumerate(loader):
-                x, y = _unpack(data, device)
+                x, y = _unpack(data, device, dtype)
                 self._emit("on_batch_begin", batch)
                 optimizer.zero_grad(set_to_none=True)
                 outputs = model(x)
                 loss = loss_fn(outputs, y)
+                loss_value = loss.item()  # the one host transfer of the loss per batch
+                if check_finite and not math.isfinite(loss_value):
+                    raise NonFiniteLossError(loss_value, epoch, last, batch, len(loader), x, y)
                 loss.backward()
                 self._emit("on_after_backward", batch)
                 optimizer.step()
@@ -170,7 +222,6 @@ class Trainer:
                     self.scheduler.step()
                 self.iterations += 1
                 n = y.shape[0]
-                loss_value = loss.item()  # the one host transfer of the loss per batch
                 loss_sum += loss_value * n
                 batch_logs = {"loss": loss_value}
                 for i, (name, fn) in enumerate(metrics):
@@ -208,7 +259,7 @@ class Trainer:
             ``{'loss': ..., 'accuracy': ...}`` (one key per metric), sample-weighted means.
         """
         loader = self._as_loader(data, batch_size, False)
-        device = self._device()
+        device, dtype = self._device(), self._float_dtype()
         was_training = getattr(self.model, "training", True)
         self.model.eval()
         seen = 0
@@ -217,7 +268,7 @@ class Trainer:
         try:
             with no_grad():
                 for data_batch in loader:
-                    x, y = _unpack(data_batch, device)
+                    x, y = _unpack(data_batch, device, dtype)
                     outputs = self.model(x)
                     n = y.shape[0]
                     loss_sum += self.loss_fn(outputs, y).item() * n
@@ -242,9 +293,9 @@ class Trainer:
         Returns:
             A Tensor: the outputs of all batches, concatenated, on the model's device.
         """
-        device = self._device()
+        device, dtype = self._device(), self._float_dtype()
         if isinstance(x, (np.ndarray, Tensor)):
-            loader = DataLoader(TensorDataset(_as_input(x)), batch_size=batch_size,
+            loader = DataLoader(TensorDataset(_as_input(x, dtype)), batch_size=batch_size,
                                 device=device if isinstance(x, np.ndarray) else None)
         else:
             loader = x
@@ -255,7 +306,7 @@ class Trainer:
             with no_grad():
                 for batch in loader:
                     xb = batch[0] if isinstance(batch, (tuple, list)) else batch
-                    outputs.append(self.model(xb.to(device) if device else xb))
+                    outputs.append(self.model(_cast(xb.to(device) if device else xb, dtype)))
         finally:
             self.model.train(was_training)
         if not outputs:
@@ -319,13 +370,23 @@ class Trainer:
             return p.device
         return None
 
+    def _float_dtype(self):
+        """The dtype of the model's first floating parameter: what floating inputs are cast to
+        (None for a model without one: inputs then keep their dtype)."""
+        for p in self.model.parameters():
+            if p.dtype.kind == "f":
+                return p.dtype
+        return None
+
     def _as_loader(self, data, batch_size, shuffle):
         if isinstance(data, (tuple, list)) and len(data) == 2 \
                 and isinstance(data[0], (np.ndarray, Tensor)):
             x, y = data
             if len(x) != len(y):
                 raise ValueError(f"Trainer: x has {len(x)} samples but y has {len(y)}")
-            return DataLoader(TensorDataset(_as_input(x), _as_target(y)), batch_size=batch_size,
+            dtype = self._float_dtype()
+            return DataLoader(TensorDataset(_as_input(x, dtype), _as_target(y, dtype)),
+                              batch_size=batch_size,
                               shuffle=shuffle, device=self._device())
         if hasattr(data, "__iter__") and hasattr(data, "__len__"):
             return data
@@ -338,8 +399,8 @@ class Trainer:
                 f"{type(self.optimizer).__name__}, metrics=[{names}], epoch={self.epoch})")
 
 
-def _unpack(data, device):
-    """``(x, y)`` of a batch, on ``device``."""
+def _unpack(data, device, dtype=None):
+    """``(x, y)`` of a batch, on ``device``, floating ones cast to ``dtype`` (the model's)."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise ValueError(f"Trainer: each batch must be an (inputs, targets) pair, got a "
                          f"{type(data).__name__}")
@@ -347,27 +408,36 @@ def _unpack(data, device):
     if device is not None:
         x = x.to(device)
         y = y.to(device)
-    return x, y
+    return _cast(x, dtype), _cast(y, dtype)
 
 
-def _as_input(x):
-    """Inputs as an array/Tensor; floating NumPy inputs in the default float dtype."""
+def _cast(t, dtype):
+    """A floating Tensor in ``dtype`` (a float32 model never runs silently in float64)."""
+    if dtype is None or not isinstance(t, Tensor) or t.dtype == dtype or t.dtype.kind != "f":
+        return t
+    return t.astype(dtype)
+
+
+def _as_input(x, dtype=None):
+    """Inputs as an array/Tensor; floating inputs in ``dtype`` (default: the default float)."""
+    dtype = dtype or dtypes.get_default_dtype()
     if isinstance(x, Tensor):
-        return x
+        return _cast(x, dtype)
     x = np.asarray(x)
     if x.dtype.kind == "f":
-        return x.astype(dtypes.get_default_dtype(), copy=False)
+        return x.astype(dtype, copy=False)
     return x
 
 
-def _as_target(y):
-    """Targets: integer class labels as int64, floating targets in the default float dtype."""
+def _as_target(y, dtype=None):
+    """Targets: integer class labels as int64, floating targets in ``dtype`` (as inputs)."""
+    dtype = dtype or dtypes.get_default_dtype()
     if isinstance(y, Tensor):
-        return y
+        return _cast(y, dtype)
     y = np.asarray(y)
     if y.dtype.kind in "iub":
         return y.astype(np.int64, copy=False)
-    return y.astype(dtypes.get_default_dtype(), copy=False)
+    return y.astype(dtype, copy=False)
 
 
 def _get_loss(loss):

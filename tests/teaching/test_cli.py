@@ -17,13 +17,18 @@ def test_graph_dot(tmp_path, capsys):
     assert ops == ["SoftmaxCrossEntropy", "Linear", "ReLU", "Linear", "ReLU", "Linear"]
 
 
-def test_graph_without_dot_writes_dot_text_and_fails_clearly(tmp_path, capsys, monkeypatch):
+def test_graph_without_dot_prints_the_trace_writes_dot_text_and_succeeds(tmp_path, capsys,
+                                                                          monkeypatch):
     from minidl.teaching import graphviz
     monkeypatch.setattr(graphviz.shutil, "which", lambda name: None)
-    assert main(["graph", "--out", str(tmp_path / "step.svg")]) == 1
-    err = capsys.readouterr().err
-    assert "Graphviz's 'dot' program was not found" in err
+    assert main(["graph", "--out", str(tmp_path / "step.svg"), "--trace"]) == 0
+    printed = capsys.readouterr()
+    assert "Graphviz's 'dot' program was not found" in printed.err
+    assert "wrote the DOT text to" in printed.err and "dot -Tsvg" in printed.err
+    assert "backward trace: 4 nodes" in printed.out  # the trace needs no Graphviz
+    assert f"wrote {tmp_path / 'step.dot'}" in printed.out
     assert (tmp_path / "step.dot").read_text().startswith("digraph")
+    assert not (tmp_path / "step.svg").exists()
 
 
 @pytest.mark.skipif(shutil.which("dot") is None,

@@ -165,6 +165,20 @@ class Cast(Function):
         return gy.astype(self.source)
 
 
+class Copy(Function):
+    """y = x, in memory of its own;    gx = gy"""
+    def forward(self, x):
+        return self.xp.array(x, copy=True)
+
+    def backward(self, gy):
+        return gy
+
+
+def clone(x):
+    """A copy of ``x`` with its own memory that stays in the graph (PyTorch's ``clone``)."""
+    return Copy.apply(x)
+
+
 class ToDevice(Function):
     """y = x copied to another device;    gx = gy copied back"""
     def forward(self, x, source=None, target=None):

@@ -1,0 +1,215 @@
+"""Convolution as one matrix product over the input's windows (im2col), and its two adjoints.
+
+Notation: x (N, C, H, W), weight W (O, C/G, kH, kW) in G groups, y (N, O, OH, OW); x̃ is x
+zero-padded once by (top, bottom, left, right); P = N·OH·OW output pixels, K = kH·kW·(C/G).
+
+    conv2d:            y[n, o, p] = Σ_k cols[g, (n, p), k] · W[o, k] + b[o]        (one GEMM)
+    conv_transpose2d:  the adjoint of conv2d in x: ⟨conv2d(x, W), g⟩ = ⟨x, conv_transpose2d(g, W)⟩
+    conv2d_weight:     the adjoint of conv2d in W: ⟨conv2d(x, W), g⟩ = ⟨W, conv2d_weight(x, g)⟩
+
+where cols = im2col(x̃) is (G, P, K). The three are one bilinear form read three ways, so each
+one's gradients are the other two, and ``create_graph=True`` gives exact second derivatives:
+
+    Conv2d           gx = conv_transpose2d(gy, W)    gW = conv2d_weight(x, gy)     gb = Σ gy
+    ConvTranspose2d  gg = conv2d(gy, W)              gW = conv2d_weight(gy, g)
+    Conv2dWeight     gx = conv_transpose2d(g, gy)    gg = conv2d(x, gy)
+
+Memory: the columns (P × K per group) are the big array. A node that will need them for the
+weight gradient keeps them (as a hand-written im2col loop does); otherwise (no graph recorded,
+or no weight gradient wanted) the batch is processed in chunks whose columns stay under
+``COLUMN_BUDGET`` bytes. Evaluating PyTorch's MNIST example net at batch 1000 would otherwise
+need a 633 MiB column matrix in its second convolution.
+"""
+from minidl.autograd.function import Function
+from minidl.autograd.ops.windows import (add_windows, crop2d, output_size, pad2d,
+                                         sliding_windows)
+
+COLUMN_BUDGET = 32 * 2**20
+"""Bytes of im2col columns one chunk of an unrecorded convolution may hold (32 MiB)."""
+
+
+def columns(xp, x, kernel, stride, dilation, groups, out=None):
+    """im2col: the (G, N·OH·OW, kH·kW·(C/G)) matrix of x's windows (x already padded).
+
+    Row (n, oh, ow) of group g holds the window x[n, gC/G:(g+1)C/G, oh·sH + i·dH, ow·sW + j·dW]
+    flattened in (i, j, c) order (:func:`weight_matrix` orders W the same way): with pixel-major
+    images the channels of a window are contiguous, so this reshape, the one copy of the
+    forward pass, copies runs of C values. (A 1×1 kernel's windows are single pixels: the columns are
+    x's channels pixel by pixel, a plain matmul, and the reshape copies nothing when x is
+    already stored pixel-major, as every convolution's output is.)
+    """
+    n, c = x.shape[:2]
+    win = sliding_windows(xp, x, kernel, stride, dilation, out)
+    win = win.reshape(n, groups, c // groups, *win.shape[2:])
+    oh, ow = win.shape[3:5]
+    return win.transpose(1, 0, 3, 4, 5, 6, 2).reshape(groups, n * oh * ow, -1)
+
+
+def weight_matrix(weight, groups):
+    """W (O, C/G, kH, kW) as (G, O/G, K) with K in the columns' (i, j, c) order (a small copy)."""
+    o = weight.shape[0]
+    return weight.transpose(0, 2, 3, 1).reshape(groups, o // groups, -1)
+
+
+def _pixels(xp, y, groups):
+    """(N, O, OH, OW) → (G, N·OH·OW, O/G): the layout of a GEMM's result over pixels."""
+    n, o, oh, ow = y.shape
+    return y.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(
+        groups, n * oh * ow, o // groups)
+
+
+def _image(xp, y, n, oh, ow):
+    """(G, N·OH·OW, O/G) → (N, O, OH, OW), pixel-major (a view of y itself when G = 1)."""
+    groups, _, og = y.shape
+    if groups == 1:
+        return y.reshape(n, oh, ow, og).transpose(0, 3, 1, 2)
+    image = xp.empty((n, oh, ow, groups, og), dtype=y.dtype)
+    image[...] = y.reshape(groups, n, oh, ow, og).transpose(1, 2, 3, 0, 4)
+    return image.reshape(n, oh, ow, groups * og).transpose(0, 3, 1, 2)
+
+
+def _chunks(n, bytes_per_sample):
+    """Batch slices whose columns take at most COLUMN_BUDGET bytes (at least one sample)."""
+    step = max(1, COLUMN_BUDGET // max(bytes_per_sample, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+class Conv2d(Function):
+    """y = conv2d(x, W) + b (module docstring);
+    gx = conv_transpose2d(gy, W),  gW = conv2d_weight(x, gy),  gb = Σ_{n,oh,ow} gy"""
+    def forward(self, x, weight, bias=None, stride=None, padding=None, dilation=None, groups=1,
+                keep_columns=False):
+        xp = self.xp
+        self.save_inputs(0, 1)
+        self.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        o, _, kh, kw = weight.shape
+        kernel = (kh, kw)
+        xpad = pad2d(xp, x, padding)
+        n = x.shape[0]
+        oh = output_size(xpad.shape[2], kh, stride[0], dilation[0])
+        ow = output_size(xpad.shape[3], kw, stride[1], dilation[1])
+        w_t = weight_matrix(weight, groups).transpose(0, 2, 1)  # (G, K, O/G)
+        self.columns = None
+        if keep_columns:  # the weight gradient will need them: build once, keep
+            cols = columns(xp, xpad, kernel, stride, dilation, groups)
+            self.columns = cols
+            y = cols @ w_t
+        else:
+            y = xp.empty((groups, n * oh * ow, o // groups), dtype=x.dtype)
+            per_sample = oh * ow * w_t.shape[1] * groups * x.dtype.itemsize
+            for batch in _chunks(n, per_sample):
+                rows = slice(batch.start * oh * ow, batch.stop * oh * ow)
+                y[:, rows] = columns(xp, xpad[batch], kernel, stride, dilation, groups) @ w_t
+        if bias is not None:
+            y += bias.reshape(groups, 1, o // groups)  # once, on the GEMM's fresh result
+        return _image(xp, y, n, oh, ow)
+
+    def backward(self, gy):
+        x, weight = self.saved_tensors
+        need_x, need_w = self.parents[0] is not None, self.parents[1] is not None
+        need_b = len(self.parents) > 2 and self.parents[2] is not None
+        gx = gw = gb = None
+        if need_x:
+            gx = ConvTranspose2d.apply(gy, weight, size=x.shape[2:], **self.geometry)
+        if need_w:
+            gw = Conv2dWeight.apply(x, gy, kernel=weight.shape[2:], columns=self.columns,
+                                    **self.geometry)
+        if need_b:
+            gb = gy.sum(axis=(0, 2, 3))
+        return gx, gw, gb
+
+    def release(self):
+        super().release()
+        self.columns = None
+
+
+class ConvTranspose2d(Function):
+    """y = conv_transpose2d(g, W): col2im(g @ W), cropped to ``size`` (module docstring);
+    gg = conv2d(gy, W),  gW = conv2d_weight(gy, g)"""
+    def forward(self, g, weight, size=None, stride=None, padding=None, dilation=None, groups=1):
+        xp = self.xp
+        self.save_inputs(0, 1)
+        self.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        o, cg, kh, kw = weight.shape
+        n, _, oh, ow = g.shape
+        top, bottom, left, right = padding
+        w3 = weight_matrix(weight, groups)                       # (G, O/G, K)
+        g3 = _pixels(xp, g, groups)                              # (G, P, O/G)
+        hp, wp = size[0] + top + bottom, size[1] + left + right
+        target = xp.zeros((n, hp, wp, groups, cg), dtype=g.dtype).transpose(0, 3, 4, 1, 2)
+        per_sample = oh * ow * w3.shape[2] * groups * g.dtype.itemsize
+        for batch in _chunks(n, per_sample):  # the (P, K) columns of gradient, chunk by chunk
+            rows = slice(batch.start * oh * ow, batch.stop * oh * ow)
+            cols = (g3[:, rows] @ w3).reshape(groups, batch.stop - batch.start, oh, ow, kh, kw, cg)
+            add_windows(target[batch], cols.transpose(1, 0, 6, 2, 3, 4, 5), stride, dilation)
+        target = target.reshape(n, groups * cg, *target.shape[3:])
+        return crop2d(target, padding, size)
+
+    def backward(self, gy):
+        g, weight = self.saved_tensors
+        gg = gw = None
+        if self.parents[0] is not None:
+            gg = _crop_to(Conv2d.apply(gy, weight, **self.geometry), g.shape)
+        if self.parents[1] is not None:
+            gw = Conv2dWeight.apply(gy, g, kernel=weight.shape[2:], **self.geometry)
+        return gg, gw
+
+
+class Conv2dWeight(Function):
+    """y = conv2d_weight(x, g) = Σ_{n,p} g[n, o, p] · cols[(n, p), k], shaped as W;
+    gx = conv_transpose2d(g, gy),  gg = conv2d(x, gy)"""
+    def forward(self, x, g, kernel=None, stride=None, padding=None, dilation=None, groups=1,
+                columns=None):
+        xp = self.xp
+        self.save_inputs(0, 1)
+        self.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+        n, o, oh, ow = g.shape
+        kernel = tuple(kernel)
+        cols = columns
+        if cols is None:
+            cols = _columns_for(xp, x, kernel, padding, stride, dilation, groups, (oh, ow))
+        g3 = _pixels(xp, g, groups)                               # (G, P, O/G)
+        gw = g3.transpose(0, 2, 1) @ cols                         # (G, O/G, K)
+        return gw.reshape(o, *kernel, x.shape[1] // groups).transpose(0, 3, 1, 2)
+
+    def backward(self, gy):
+        x, g = self.saved_tensors
+        gx = gg = None
+        if self.parents[0] is not None:
+            gx = ConvTranspose2d.apply(g, gy, size=x.shape[2:], **self.geometry)
+        if self.parents[1] is not None:
+            gg = _crop_to(Conv2d.apply(x, gy, **self.geometry), g.shape)
+        return gx, gg
+
+
+def _columns_for(xp, x, kernel, padding, stride, dilation, groups, out):
+    return columns(xp, pad2d(xp, x, padding), kernel, stride, dilation, groups, out)
+
+
+def _crop_to(y, shape):
+    """y cut to ``shape``'s spatial size (a transposed convolution with output_padding ≥ stride
+    has rows that no window of the forward convolution reads; their windows are dropped)."""
+    if y.shape[2:] == tuple(shape[2:]):
+        return y
+    return y[:, :, :shape[2], :shape[3]]
+
+
+def conv2d(x, weight, bias=None, stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1),
+           groups=1):
+    """The 2-D convolution (cross-correlation) node; geometry already checked and normalized:
+    ``padding`` is (top, bottom, left, right). Keeps the columns when W's gradient is wanted."""
+    from minidl.autograd import grad_mode
+    keep = weight.requires_grad and grad_mode.state.enabled
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2d.apply(*inputs, stride=tuple(stride), padding=tuple(padding),
+                        dilation=tuple(dilation), groups=groups, keep_columns=keep)
+
+
+def conv_transpose2d(x, weight, size, bias=None, stride=(1, 1), padding=(0, 0, 0, 0),
+                     dilation=(1, 1), groups=1):
+    """The transposed convolution node to spatial ``size``; geometry already checked."""
+    y = ConvTranspose2d.apply(x, weight, size=tuple(size), stride=tuple(stride),
+                              padding=tuple(padding), dilation=tuple(dilation), groups=groups)
+    if bias is not None:
+        y = y + bias.reshape((-1, 1, 1))
+    return y

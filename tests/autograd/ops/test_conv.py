@@ -1,0 +1,151 @@
+"""conv2d, conv1d, conv_transpose2d: gradient checks (cpu and strict), PyTorch comparisons of
+values, gradients and second derivatives, and the column-budget chunking."""
+import numpy as np
+import pytest
+
+import minidl as mdl
+import minidl.nn.functional as F
+from minidl.autograd import gradcheck
+from minidl.autograd.ops import conv as conv_ops
+from tests.autograd.helpers import compare_torch, leaf, values
+from tests.autograd.ops.conv_helpers import second_order_torch
+
+# (x shape, weight shape, arguments): strides, paddings, dilations, groups, 1×1, 'same',
+# and sizes where H + 2p − d(k − 1) − 1 is not a multiple of the stride (rows no window reads)
+CONV2D = [
+    ((2, 3, 5, 5), (4, 3, 3, 3), dict()),
+    ((2, 3, 6, 7), (4, 3, 3, 2), dict(stride=2, padding=1)),                 # 5 % 2, 6 % 2 ...
+    ((1, 4, 7, 6), (6, 2, 3, 2), dict(stride=(2, 3), padding=(1, 2), dilation=(1, 2), groups=2)),
+    ((2, 2, 6, 5), (3, 2, 4, 3), dict(padding="same", dilation=(2, 1))),    # asymmetric 'same'
+    ((1, 4, 8, 7), (4, 1, 3, 3), dict(stride=3, padding=2, groups=4)),       # depthwise
+    ((2, 3, 4, 5), (5, 3, 1, 1), dict()),                                    # 1×1
+    ((4, 6, 5), (4, 2, 2, 2), dict(stride=2, groups=2)),                     # unbatched
+]
+
+
+def _conv(kwargs):
+    return lambda x, w, b: F.conv2d(x, w, b, **kwargs)
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", CONV2D)
+def test_conv2d_gradcheck(xs, ws, kwargs, device):
+    x, w, b = (leaf(values(s, i), device) for i, s in enumerate((xs, ws, (ws[0],))))
+    assert gradcheck(_conv(kwargs), (x, w, b))
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", CONV2D)
+def test_conv2d_matches_torch(xs, ws, kwargs):
+    torch = pytest.importorskip("torch")
+    compare_torch([xs, ws, (ws[0],)],
+                  lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kwargs), _conv(kwargs))
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", CONV2D[1:5])
+def test_conv2d_second_order_matches_torch(xs, ws, kwargs):
+    torch = pytest.importorskip("torch")
+    arrays = [values(s, i) for i, s in enumerate((xs, ws, (ws[0],)))]
+    second_order_torch(_conv(kwargs),
+                       lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kwargs), arrays)
+
+
+def test_conv2d_second_order_gradcheck(device):
+    """The gradient of conv2d (a transposed conv and a weight-gradient node) checks again."""
+    x, w = leaf(values((1, 2, 5, 4), 0), device), leaf(values((2, 2, 2, 3), 1), device)
+    gy = leaf(values((1, 2, 2, 4), 2), device)
+
+    def grads(x, w, gy):
+        gx, gw = mdl.autograd.grad(F.conv2d(x, w, stride=(2, 1), padding=(0, 1), dilation=(2, 1)),
+                                   (x, w), gy, create_graph=True)
+        return mdl.concatenate([gx.reshape(-1), gw.reshape(-1)])
+    assert gradcheck(grads, (x, w, gy))
+
+
+CONV1D = [
+    ((2, 3, 9), (4, 3, 3), dict(stride=2, padding=1, dilation=2)),
+    ((2, 4, 8), (2, 2, 2), dict(groups=2, padding="same")),
+    ((3, 7), (2, 3, 4), dict(stride=3)),
+]
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", CONV1D)
+def test_conv1d_gradcheck_and_torch(xs, ws, kwargs, device):
+    x, w, b = (leaf(values(s, i), device) for i, s in enumerate((xs, ws, (ws[0],))))
+    assert gradcheck(lambda x, w, b: F.conv1d(x, w, b, **kwargs), (x, w, b))
+    if device == "cpu":
+        torch = pytest.importorskip("torch")
+        compare_torch([xs, ws, (ws[0],)],
+                      lambda x, w, b: torch.nn.functional.conv1d(x, w, b, **kwargs),
+                      lambda x, w, b: F.conv1d(x, w, b, **kwargs))
+
+
+CONV_T = [
+    ((2, 4, 3, 3), (4, 3, 3, 3), dict()),
+    ((1, 4, 3, 4), (4, 2, 3, 2), dict(stride=2, padding=1, output_padding=1, groups=2)),
+    ((2, 2, 4, 3), (2, 3, 2, 3), dict(stride=(1, 2), dilation=(2, 1), output_padding=(1, 0))),
+    ((3, 3, 3), (3, 2, 2, 2), dict(stride=2)),                                # unbatched
+]
+
+
+def _conv_t(kwargs):
+    return lambda x, w, b: F.conv_transpose2d(x, w, b, **kwargs)
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", CONV_T)
+def test_conv_transpose2d_gradcheck(xs, ws, kwargs, device):
+    groups = kwargs.get("groups", 1)
+    x, w, b = (leaf(values(s, i), device)
+               for i, s in enumerate((xs, ws, (ws[1] * groups,))))
+    assert gradcheck(_conv_t(kwargs), (x, w, b))
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", CONV_T)
+def test_conv_transpose2d_matches_torch(xs, ws, kwargs):
+    torch = pytest.importorskip("torch")
+    bs = (ws[1] * kwargs.get("groups", 1),)
+    compare_torch([xs, ws, bs],
+                  lambda x, w, b: torch.nn.functional.conv_transpose2d(x, w, b, **kwargs),
+                  _conv_t(kwargs))
+    arrays = [values(s, i) for i, s in enumerate((xs, ws, bs))]
+    second_order_torch(_conv_t(kwargs),
+                       lambda x, w, b: torch.nn.functional.conv_transpose2d(x, w, b, **kwargs),
+                       arrays)
+
+
+def test_conv2d_is_adjoint_of_conv_transpose2d():
+    """⟨conv2d(x, W), g⟩ = ⟨x, conv_transpose2d(g, W)⟩ (the transposed conv is conv's adjoint)."""
+    x, w = mdl.tensor(values((2, 3, 7, 6), 0)), mdl.tensor(values((4, 3, 3, 2), 1))
+    y = F.conv2d(x, w, stride=2, padding=1)
+    g = mdl.tensor(values(y.shape, 2))
+    back = F.conv_transpose2d(g, w, stride=2, padding=1)
+    assert back.shape == x.shape
+    np.testing.assert_allclose((y * g).sum().item(), (x * back).sum().item(), rtol=1e-12)
+
+
+def test_chunked_forward_equals_one_gemm(monkeypatch):
+    """Without a graph the batch runs in chunks of at most COLUMN_BUDGET bytes of columns."""
+    x, w, b = (mdl.tensor(values(s, i)) for i, s in enumerate(((5, 3, 6, 6), (4, 3, 3, 3), (4,))))
+    whole = F.conv2d(x, w, b, padding=1)
+    per_sample = 6 * 6 * 27 * 8
+    monkeypatch.setattr(conv_ops, "COLUMN_BUDGET", 2 * per_sample)  # chunks of 2, 2, 1
+    assert [s.stop - s.start for s in conv_ops._chunks(5, per_sample)] == [2, 2, 1]
+    np.testing.assert_array_equal(F.conv2d(x, w, b, padding=1).numpy(), whole.numpy())
+    gy = mdl.tensor(values((5, 3, 6, 6), 3))
+    xg = mdl.tensor(x.numpy(), requires_grad=True)
+    y = F.conv2d(xg, w, b, padding=1)  # only x needs a gradient: chunked too, columns not kept
+    assert y.grad_fn.columns is None
+    (gx,) = mdl.autograd.grad(y, (xg,), mdl.tensor(values(y.shape, 4)))
+    assert gx.shape == x.shape and gy.shape == x.shape
+
+
+def test_columns_kept_only_for_the_weight_gradient():
+    x = mdl.tensor(values((2, 3, 5, 5), 0))
+    w = mdl.tensor(values((4, 3, 3, 3), 1), requires_grad=True)
+    y = F.conv2d(x, w)
+    assert y.grad_fn.columns.shape == (1, 2 * 3 * 3, 27)
+    y.sum().backward()
+    assert y.grad_fn.columns is None  # freed with the graph
+
+
+def test_empty_batch():
+    y = F.conv2d(mdl.zeros(0, 3, 5, 5), mdl.ones(2, 3, 3, 3))
+    assert y.shape == (0, 2, 3, 3)

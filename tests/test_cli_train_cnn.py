@@ -7,7 +7,8 @@ import pytest
 
 import minidl as mdl
 from minidl.cli import main
-from minidl.cli.models import build_cnn, build_model
+from minidl.cli.train import build_model
+from minidl.nn import mnist_convnet
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def data_root():
 
 
 def test_the_cnn_is_keras_mnist_convnet():
-    model = build_cnn()
+    model = mnist_convnet()
     assert sum(p.size for p in model.parameters()) == 34826
     assert model(mdl.zeros(2, 784)).shape == (2, 10)            # the loader's flat images
     kinds = [type(m).__name__ for m in model]
@@ -27,8 +28,8 @@ def test_the_cnn_is_keras_mnist_convnet():
                      "Flatten", "Dropout", "Linear"]
     assert type(build_model({"model": "mlp", "hidden": "8", "activation": "relu",
                              "dropout": 0.0, "batchnorm": False})).__name__ == "MLP"
-    with pytest.raises(ValueError, match="unknown model 'resnet'"):
-        build_model({"model": "resnet"})
+    rebuilt = mdl.nn.build_model(mdl.nn.architecture("mnist_convnet", classes=10))
+    assert [type(m).__name__ for m in rebuilt] == kinds            # a checkpoint's record
 
 
 def test_cnn_learns_far_above_chance_in_seconds(data_root):
@@ -37,7 +38,7 @@ def test_cnn_learns_far_above_chance_in_seconds(data_root):
     config = {"dataset": "mnist", "limit": 2560, "val_split": 0.0, "seed": 0}
     x, y, _, _, x_test, y_test = load_data(config, data_root)
     mdl.manual_seed(0)
-    model = build_cnn()
+    model = mnist_convnet()
     trainer = mdl.Trainer(model, mdl.optim.Adam(model.parameters(), lr=1e-3),
                           mdl.nn.CrossEntropyLoss())
     trainer.fit(make_loader(x, y, 32, "cpu", shuffle=True, seed=0), epochs=1, progress=False)

@@ -65,6 +65,10 @@ class Metric:
         dtype: Keras's result dtype, kept for the config (default ``'float32'``).
     """
 
+    #: which way is better, ``'up'`` (accuracies) or ``'down'`` (losses); None: unknown.
+    #: Callbacks with ``mode='auto'`` read it (Keras's ``_direction``).
+    direction = None
+
     def __init__(self, dtype=None, name=None):
         self.name = name or type(self).__name__.lower()
         self.dtype = dtype or "float32"
@@ -176,6 +180,8 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", None), dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        if fn in losses_module.ALL_OBJECTS or type(fn) in losses_module.ALL_OBJECTS:
+            self.direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         with no_grad():
@@ -256,6 +262,8 @@ def sparse_categorical_accuracy(y_true, y_pred):
 class Accuracy(MeanMetricWrapper):
     """How often predictions equal labels (exactly)."""
 
+    direction = "up"
+
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(accuracy, name=name, dtype=dtype)
 
@@ -270,6 +278,8 @@ class BinaryAccuracy(MeanMetricWrapper):
         0.75
     """
 
+    direction = "up"
+
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
         super().__init__(binary_accuracy, name=name, dtype=dtype, threshold=threshold)
         self.threshold = threshold
@@ -280,6 +290,8 @@ class BinaryAccuracy(MeanMetricWrapper):
 
 class CategoricalAccuracy(MeanMetricWrapper):
     """How often the predicted class (argmax) matches one-hot labels."""
+
+    direction = "up"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(categorical_accuracy, name=name, dtype=dtype)
@@ -295,6 +307,8 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         >>> round(m.result(), 6)
         0.3
     """
+
+    direction = "up"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(sparse_categorical_accuracy, name=name, dtype=dtype)

@@ -219,3 +219,55 @@ class LambdaCallback(Callback):
             if not name.startswith("on_") or not hasattr(Callback, name):
                 raise ValueError(f"LambdaCallback: unknown hook {name!r}")
             setattr(self, name, fn)
+
+
+class TensorBoard(Callback):
+    """Write TensorBoard event files of the run (through tensorboardX, an optional extra).
+
+    Per epoch, every logged quantity as a scalar ``epoch_<name>`` (``val_`` ones in
+    ``<log_dir>/validation``, the others and the learning rate in ``<log_dir>/train``, as
+    Keras's callback lays them out); every ``histogram_freq`` epochs (0: never), a histogram
+    of each parameter (``<name>/histogram``) and of its gradient in the epoch's last batch
+    (``<name>/gradient``). Open with ``tensorboard --logdir <log_dir>``.
+
+    Args:
+        log_dir: the folder of the event files.
+        histogram_freq: epochs between histograms (epoch 0 included), 0 for none.
+
+    Raises:
+        ImportError: tensorboardX is missing (``pip install 'minidl[tensorboard]'``).
+    """
+
+    def __init__(self, log_dir="logs", histogram_freq=0):
+        from minidl.training.tensorboard import RunWriters
+        if histogram_freq < 0:
+            raise ValueError(f"TensorBoard: histogram_freq must be >= 0, got {histogram_freq}")
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = histogram_freq
+        self.writers = RunWriters(self.log_dir)
+        self._gradients = None
+        self._histograms_due = False
+
+    def on_epoch_begin(self, trainer, epoch):
+        self._histograms_due = bool(self.histogram_freq) and epoch % self.histogram_freq == 0
+        self._gradients = None
+
+    def on_after_backward(self, trainer, batch):
+        if self._histograms_due:   # references only: each backward makes new gradient arrays
+            self._gradients = [(name, p.grad) for name, p in trainer.model.named_parameters()
+                               if p.grad is not None]
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        logs = dict(logs)
+        groups = getattr(trainer.optimizer, "param_groups", None)
+        if groups and not callable(groups[0].get("lr")):
+            logs.setdefault("learning_rate", float(groups[0]["lr"]))
+        self.writers.write_epoch(logs, epoch)
+        if self._histograms_due:
+            self.writers.write_histograms(trainer.model.named_parameters(), epoch, "histogram")
+            if self._gradients:
+                self.writers.write_histograms(self._gradients, epoch, "gradient")
+            self._gradients = None
+
+    def on_train_end(self, trainer):
+        self.writers.close()

@@ -67,8 +67,8 @@ def test_dropout2d_drops_whole_channels_with_probability_p():
     assert np.all(y.min(axis=2) == y.max(axis=2))
 
 
-def test_dropout2d_gradient_uses_the_same_mask():
-    x = mdl.ones(4, 8, 2, 2, requires_grad=True)
+def test_dropout2d_gradient_uses_the_same_mask(device):
+    x = mdl.ones(4, 8, 2, 2, requires_grad=True, device=device)
     y = F.dropout2d(x, 0.5)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), y.numpy())

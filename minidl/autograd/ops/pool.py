@@ -40,7 +40,7 @@ def window_max(xp, x, kernel, stride, padding, dilation, out, with_choice):
         for i, j in _offsets(kernel)[1:]:
             xp.maximum(y, win[..., i, j], out=y)
         return y, None
-    choice = xp.zeros_like(y, dtype="int16")
+    choice = xp.zeros_like(y, dtype="int8" if kernel[0] * kernel[1] <= 127 else "int32")
     for index, (i, j) in enumerate(_offsets(kernel)[1:], start=1):
         v = win[..., i, j]
         later_is_larger = v > y     # strictly: on a tie the earlier offset keeps it

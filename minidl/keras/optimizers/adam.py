@@ -65,7 +65,8 @@ class Adam(Optimizer):
         xp = get_array_module(theta)
         self.decay_weights(theta, lr, weight_decay)
         t = self.step_count()
-        alpha = lr * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        b1, b2 = self.in_dtype(beta_1, theta), self.in_dtype(beta_2, theta)   # (as Keras)
+        alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
         m, v = state["momentum"], state["velocity"]
         tmp = self.scratch(theta)
         lerp_(m, g, 1.0 - beta_1, tmp)                     # m ← β₁·m + (1 − β₁)·g

@@ -57,7 +57,7 @@ class Adamax(Optimizer):
         xp.abs(g, out=tmp)
         xp.maximum(u, tmp, out=u)                          # u ← max(β₂·u, |g|)
         xp.add(u, epsilon, out=denom)
-        denom *= 1.0 - beta_1 ** t                         # (1 − β₁ᵗ)·(u + ε)
+        denom *= 1.0 - self.in_dtype(beta_1, theta) ** t   # (1 − β₁ᵗ)·(u + ε), β₁ as Keras
         xp.multiply(m, lr, out=tmp)
         tmp /= denom
         theta -= tmp                                       # θ − lr·m/((1 − β₁ᵗ)(u + ε))

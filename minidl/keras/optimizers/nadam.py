@@ -53,19 +53,22 @@ class Nadam(Optimizer):
     def init_state(self, p, group):
         return {"momentum": p.xp.zeros_like(p.data), "velocity": p.xp.zeros_like(p.data)}
 
-    def momentum_at(self, t):
-        """μ_t = β₁·(1 − ½·0.96^t)."""
-        return self.beta_1 * (1.0 - 0.5 * 0.96 ** t)
+    def momentum_at(self, t, theta):
+        """μ_t = β₁·(1 − ½·0.96^t), with β₁ and 0.96 in θ's dtype (as Keras casts them)."""
+        beta_1, decay = self.in_dtype(self.beta_1, theta), self.in_dtype(0.96, theta)
+        return beta_1 * (1.0 - 0.5 * decay ** t)
 
     def begin_step(self):
-        self.u_product *= self.momentum_at(self.step_count())     # Π_t
+        first = next(p for p in self.all_variables() if p.grad is not None)
+        self.u_product *= self.momentum_at(self.step_count(), first.data)     # Π_t
 
     def update(self, theta, g, state, *, lr, weight_decay, beta_1, beta_2, epsilon):
         xp = get_array_module(theta)
         self.decay_weights(theta, lr, weight_decay)
         t = self.step_count()
-        mu, mu_next = beta_1 * (1.0 - 0.5 * 0.96 ** t), beta_1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        mu, mu_next = self.momentum_at(t, theta), self.momentum_at(t + 1, theta)
         u_product, u_product_next = self.u_product, self.u_product * mu_next
+        beta_2_power = self.in_dtype(beta_2, theta) ** t       # (β₂ rounded as Keras rounds it)
         m, v = state["momentum"], state["velocity"]
         tmp = self.scratch(theta)
         m_hat = self.scratch(theta, "m_hat")
@@ -74,7 +77,7 @@ class Nadam(Optimizer):
         xp.multiply(m, mu_next / (1.0 - u_product_next), out=m_hat)
         xp.multiply(g, (1.0 - mu) / (1.0 - u_product), out=tmp)
         m_hat += tmp                                       # m̂
-        xp.divide(v, 1.0 - beta_2 ** t, out=tmp)
+        xp.divide(v, 1.0 - beta_2_power, out=tmp)
         xp.sqrt(tmp, out=tmp)
         tmp += epsilon                                     # √v̂ + ε
         m_hat *= lr

@@ -20,6 +20,7 @@ counting from 0, uses ``schedule(k)``, as Keras's ``optimizer.iterations``).
 """
 import math
 import re
+import struct
 import warnings
 
 from minidl.autograd.grad_mode import enable_grad, no_grad
@@ -176,6 +177,10 @@ class Optimizer(_LoopOptimizer):
         self._index = {id(p): i for i, p in enumerate(var_list)}
         self.built = True
 
+    def all_variables(self):
+        """Every variable of every parameter group (Keras optimizers have one group)."""
+        return [p for group in self.param_groups for p in group["params"]]
+
     @property
     def trainable_variables(self):
         """The variables the optimizer was built with, in order."""
@@ -237,7 +242,7 @@ class Optimizer(_LoopOptimizer):
             missing = [_describe(v) for g, v in zip(grads, variables) if g is None]
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the "
                           "loss.", stacklevel=2)
-        held = [(p, p.grad) for p in self._params()]
+        held = [(p, p.grad) for p in self.all_variables()]
         try:
             for p, _ in held:
                 p.grad = None
@@ -256,7 +261,7 @@ class Optimizer(_LoopOptimizer):
             with enable_grad():
                 loss = closure()
         self._prepare_gradients()
-        if any(p.grad is not None for p in self._params()):
+        if any(p.grad is not None for p in self.all_variables()):
             self.begin_step()
         super().step()
         return loss
@@ -303,7 +308,7 @@ class Optimizer(_LoopOptimizer):
 
     def _prepare_gradients(self):
         """Unscale and clip the gradients in ``.grad`` (new arrays; the old ones may be shared)."""
-        params = [p for p in self._params() if p.grad is not None]
+        params = [p for p in self.all_variables() if p.grad is not None]
         if not params:
             return
         scale = self.loss_scale_factor
@@ -337,6 +342,19 @@ class Optimizer(_LoopOptimizer):
         """
         if weight_decay:
             theta *= 1.0 - weight_decay * lr
+
+    def in_dtype(self, value, theta):
+        """The Python number ``value`` rounded to ``theta``'s floating dtype.
+
+        Keras casts β₁, β₂ (and Nadam's 0.96) to the variable's dtype before raising them to
+        the power t: in float32, 1 − β₂ for β₂ = 0.999 is then 0.000999987, not 0.001, which
+        moves Adam's bias correction by 6e-6. Rounding them the same way reproduces it.
+        """
+        if theta.dtype.itemsize == 4:
+            return struct.unpack("f", struct.pack("f", value))[0]
+        if theta.dtype.itemsize == 2:
+            return struct.unpack("e", struct.pack("e", value))[0]
+        return value
 
     def step_count(self):
         """t of the bias corrections in the step being applied: ``iterations + 1``."""

@@ -137,3 +137,24 @@ def test_loads_a_file_written_by_keras(tmp_path):
     loaded = mk.models.load_model(tmp_path / "seq.keras")
     np.testing.assert_allclose(loaded.predict(X, verbose=0), seq.predict(X, verbose=0),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_loads_keras_written_cnn_and_embedding_models(tmp_path):
+    keras = keras_module()
+    pytest.importorskip("h5py")
+    models = [(keras.Sequential([keras.Input((5,), dtype="int32"), keras.layers.Embedding(10, 3),
+                                 keras.layers.Flatten(), keras.layers.Dense(2)]),
+               np.random.default_rng(0).integers(0, 10, (3, 5)))]
+    if hasattr(mk.layers, "Conv2D"):
+        cnn = keras.Sequential([keras.Input((12, 12, 2)),
+                                keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
+                                keras.layers.MaxPooling2D(), keras.layers.AveragePooling2D(2),
+                                keras.layers.Conv2D(3, 2, strides=2),
+                                keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)])
+        models.append((cnn, np.random.default_rng(1).random((4, 12, 12, 2), dtype=np.float32)))
+    for i, (theirs, x) in enumerate(models):
+        path = tmp_path / f"model{i}.keras"
+        theirs.save(path)
+        ours = mk.models.load_model(path)
+        np.testing.assert_allclose(ours.predict(x, verbose=0), theirs.predict(x, verbose=0),
+                                   rtol=1e-5, atol=1e-6)

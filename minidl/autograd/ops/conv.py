@@ -107,7 +107,11 @@ class Conv2d(Function):
             y = xp.empty((groups, n * oh * ow, o // groups), dtype=x.dtype)
             for batch in _chunks(n, per_sample, CACHE_BUDGET if keep_columns else None):
                 rows = slice(batch.start * oh * ow, batch.stop * oh * ow)
-                y[:, rows] = columns(xp, xpad[batch], kernel, stride, dilation, groups) @ w_t
+                cols = columns(xp, xpad[batch], kernel, stride, dilation, groups)
+                if groups == 1:  # straight into y (its rows are contiguous): no temporary
+                    xp.matmul(cols, w_t, out=y[:, rows])
+                else:
+                    y[:, rows] = cols @ w_t
         if bias is not None:
             y += bias.reshape(groups, 1, o // groups)  # once, on the GEMM's fresh result
         return _image(xp, y, n, oh, ow)

@@ -15,9 +15,9 @@ from minidl.keras.layers.reshaping import Flatten, Reshape
 __all__ = ["Layer", "InputSpec", "KerasTensor", "Input", "InputLayer", "Dense", "Activation",
            "Embedding", "Lambda", "Dropout", "Flatten", "Reshape", "BatchNormalization"]
 
-try:  # the convolution layers need minidl's conv ops (minidl.nn.functional.conv2d)
+from minidl.keras.layers import convolutional as _convolutional  # noqa: E402
+
+if _convolutional.AVAILABLE:  # they need minidl's conv ops (minidl.nn.functional.conv2d)
     from minidl.keras.layers.convolutional import (AveragePooling2D, Conv2D,  # noqa: F401
                                                    GlobalAveragePooling2D, MaxPooling2D)
     __all__ += ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D"]
-except ImportError:
-    pass

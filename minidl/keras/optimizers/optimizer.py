@@ -537,6 +537,8 @@ def _describe(v):
 def _as_gradient(g, v, who):
     """``g`` as a gradient Tensor for ``v``: on its device, in its dtype, of its shape."""
     if isinstance(g, Tensor):
+        if g.backend is v.backend and g.shape == v.shape and g.dtype == v.dtype:
+            return g     # already a gradient of v (fit passes the .grad it computed)
         if g.device != v.device:
             raise ValueError(f"{who}: the gradient of {_describe(v)} is on {g.device}, the "
                              f"variable on {v.device}")

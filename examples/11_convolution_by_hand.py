@@ -1,4 +1,4 @@
-"""Lesson 10: a convolution is one matrix product over the image's windows, and so is its backward.
+"""Lesson 11: a convolution is one matrix product over the image's windows, and so is its backward.
 
 1. im2col: every k×k window of the image becomes one column (PyTorch's ``F.unfold``: rows in
    (channel, i, j) order, one column per output pixel, row-major).
@@ -16,7 +16,7 @@
    against autograd's.
 5. Max-pooling sends each window's gradient to its first maximum (row-major), as PyTorch.
 
-Run:  python examples/10_convolution_by_hand.py
+Run:  python examples/11_convolution_by_hand.py
 
 Expected output:
     1. im2col of a 4×4 image (values 1..16), 3×3 kernel, stride 1: 9 rows × 4 columns

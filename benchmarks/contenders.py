@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from numpy_reference import NumpyMLP
+from timing import minidl_synchronizer, torch_synchronizer
 
 F32 = np.float32
 
@@ -65,10 +66,14 @@ class MatmulFloor:
 
 
 class MinidlContender:
-    """minidl's own stack: ``nn.MLP``, ``nn.CrossEntropyLoss``, ``optim.Adam``."""
+    """minidl's own stack: ``nn.MLP``, ``nn.CrossEntropyLoss``, ``optim.Adam``.
+
+    On ``device='cuda'`` the data, the model and each epoch's order live on the GPU, and
+    ``synchronize`` waits for it (the benchmarks time through ``timing.timed``).
+    """
     name = "minidl"
 
-    def __init__(self, wl, layers, X, Y, threads, seed=0):
+    def __init__(self, wl, layers, X, Y, threads, seed=0, device="cpu"):
         import minidl as mdl
         import minidl.nn as nn
         import minidl.optim as optim
@@ -77,14 +82,20 @@ class MinidlContender:
         self.model = nn.MLP(sizes[0], sizes[1:-1], sizes[-1], activation="relu",
                             dropout=wl.dropout, batchnorm=wl.batchnorm)
         copy_into(self.model.parameters(), layers, lambda p, a: p.data.__setitem__(..., a))
-        self.model.train()
+        self.model.to(device).train()
         self.loss_fn = nn.CrossEntropyLoss()
         self.opt = optim.Adam(self.model.parameters(), lr=wl.lr)
-        self.X, self.Y = mdl.tensor(X), mdl.tensor(Y)
+        self.X, self.Y = mdl.tensor(X, device=device), mdl.tensor(Y, device=device)
         self.batch = wl.batch
+        self.device, self.mdl = device, mdl
+        self.synchronize = minidl_synchronizer(device)
+        if device != "cpu":
+            self.name = f"minidl {device}"
 
     def epoch(self, order):
         model, loss_fn, opt, X, Y = self.model, self.loss_fn, self.opt, self.X, self.Y
+        if self.device != "cpu":  # one copy of the order to the device, not one per batch
+            order = self.mdl.tensor(order, device=self.device)
         total, count = 0.0, 0
         for start in range(0, len(order), self.batch):
             idx = order[start:start + self.batch]
@@ -161,9 +172,11 @@ class MinidlCoreContender:
 
 
 class TorchContender:
+    """PyTorch eager on the CPU, or on a GPU with ``device='cuda'`` (then ``synchronize``
+    is ``torch.cuda.synchronize``)."""
     name = "PyTorch CPU eager"
 
-    def __init__(self, wl, layers, X, Y, threads, seed=0):
+    def __init__(self, wl, layers, X, Y, threads, seed=0, device="cpu"):
         import torch
         torch.set_num_threads(threads)
         torch.manual_seed(seed)
@@ -181,15 +194,18 @@ class TorchContender:
         self.model = torch.nn.Sequential(*modules)
         with torch.no_grad():
             copy_into(self.model.parameters(), layers, lambda p, a: p.copy_(torch.from_numpy(a)))
-        self.model.train()
+        self.model.to(device).train()
         self.loss_fn = torch.nn.CrossEntropyLoss()
         self.opt = torch.optim.Adam(self.model.parameters(), lr=wl.lr)
-        self.X, self.Y = torch.from_numpy(X), torch.from_numpy(Y)
-        self.batch = wl.batch
+        self.X, self.Y = torch.from_numpy(X).to(device), torch.from_numpy(Y).to(device)
+        self.batch, self.device = wl.batch, device
+        self.synchronize = torch_synchronizer(device)
+        if device != "cpu":
+            self.name = f"PyTorch {device.upper()} eager"
 
     def epoch(self, order):
         model, loss_fn, opt, X, Y = self.model, self.loss_fn, self.opt, self.X, self.Y
-        order = self.torch.from_numpy(order)
+        order = self.torch.from_numpy(order).to(self.device)
         total, count = 0.0, 0
         for start in range(0, len(order), self.batch):
             idx = order[start:start + self.batch]

@@ -88,6 +88,7 @@ def timing_worker(args):
     sys.path.insert(0, HERE)
     from contenders import CONTENDERS
     from numpy_reference import init_params
+    from timing import timed
 
     X, Y = make_data(args.samples)
     result = {"threads": args.threads, "blas": blas_line(), "workloads": {}}
@@ -113,9 +114,8 @@ def timing_worker(args):
         losses = {c: [] for c in built}
         for e, order in enumerate(orders):  # epoch 0 is the warm-up
             for cname, contender in built.items():
-                t0 = time.perf_counter()
-                loss = contender.epoch(order)
-                elapsed = time.perf_counter() - t0
+                loss, elapsed = timed(lambda: contender.epoch(order),
+                                      getattr(contender, "synchronize", None))
                 losses[cname].append(loss)
                 if e > 0:
                     times[cname].append(elapsed)

@@ -194,14 +194,29 @@ class StrictModule:
         return lambda *args, **kwargs: _call(attr, args, kwargs, f"in xp.{name}", allow)
 
 
+# The methods of CuPy's Generator (cupy.random.Generator, CuPy 13-14). NumPy's Generator has
+# more (permutation, shuffle, choice, normal, ...): device code that calls them would pass
+# here with NumPy underneath and break on CuPy, so the strict generator refuses them too.
+CUPY_GENERATOR_METHODS = frozenset({
+    "random", "uniform", "integers", "standard_normal", "standard_exponential",
+    "standard_gamma", "gamma", "beta", "binomial", "chisquare", "dirichlet", "exponential",
+    "f", "geometric", "hypergeometric", "logseries", "poisson", "power"})
+
+
 class StrictGenerator:
-    """NumPy's Generator, handing out StrictArrays."""
+    """NumPy's Generator, handing out StrictArrays, limited to what CuPy's Generator offers."""
 
     def __init__(self, seed):
         self._rng = np.random.default_rng(seed)
         self.bit_generator = self._rng.bit_generator
 
     def __getattr__(self, name):
+        if name not in CUPY_GENERATOR_METHODS:
+            raise StrictArrayError(
+                f"strict backend: rng.{name}() does not exist on CuPy's Generator (it has "
+                f"{', '.join(sorted(CUPY_GENERATOR_METHODS))}); draw on the host "
+                "(backends.get_backend('cpu').rng()) and move the result, or build it from "
+                "those methods")
         method = getattr(self._rng, name)
         return lambda *args, **kwargs: _call(method, args, kwargs, f"in rng.{name}")
 

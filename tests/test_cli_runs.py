@@ -176,3 +176,23 @@ def test_example_05_without_data_does_not_mention_download_false(tmp_path):
     assert proc.returncode != 0
     assert "download=False" not in proc.stderr + proc.stdout
     assert "MINIDL_DATA" in proc.stderr and "no-data-here" in proc.stderr
+
+
+def test_train_stops_on_a_nan_pixel_naming_epoch_step_and_the_data(tmp_path, monkeypatch, capsys,
+                                                                   data_root):
+    from minidl.cli import train as train_cli
+    real = train_cli.load_data
+
+    def poisoned(config, root=None):
+        x_train, *rest = real(config, root)
+        x_train[-1, 300] = np.nan   # one pixel of one image: some batch of epoch 1
+        return (x_train, *rest)
+
+    monkeypatch.setattr(train_cli, "load_data", poisoned)
+    out = tmp_path / "run"
+    assert main(["train", "--no-progress", "--data", data_root, "--limit", "300", "--epochs",
+                 "2", "--hidden", "8", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "the loss is nan at epoch 1/2, step " in err
+    assert "the batch's data was already non-finite (1 of its input values" in err
+    assert not (out / "metrics.json").exists()

@@ -69,7 +69,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
             gs = grad(y, leaves, Tensor._make(onehot, y._backend, False, None),
                       retain_graph=True, allow_unused=True)
             for k, g in enumerate(gs):
-                analytic[k][j] = None if g is None else g.data.reshape(-1)
+                # rows on the host: the comparison below reads every element, and on a GPU
+                # each read of a device element would be a transfer and a synchronisation
+                analytic[k][j] = None if g is None else g.numpy().reshape(-1)
     # Numerical Jacobian, one input element at a time (grad mode stays on, so that fn may
     # itself differentiate: gradcheck of a gradient checks second derivatives).
     with grad_mode.enable_grad():
@@ -83,7 +85,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
                 flat[e] = original - eps
                 down = fn(*xs).data.reshape(-1).astype("float64")
                 flat[e] = original
-                numeric = (up - down) / (2 * eps)
+                numeric = y._backend.to_numpy((up - down) / (2 * eps))  # (host, as above)
                 for j in range(y_size):
                     n = numeric[j].item()
                     row = analytic[k][j]

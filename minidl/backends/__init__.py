@@ -89,12 +89,27 @@ def set_default_device(name):
     _default_device = None if name is None else get_backend(name).name
 
 
+# device backends by the top-level package of their array type: an array of one of these met
+# before its backend exists (a CuPy array handed to minidl first thing in a process) makes the
+# backend then, instead of being taken for host data that NumPy would refuse to convert
+_BACKEND_OF_PACKAGE = {"cupy": "cuda"}
+
+
+def _backend_made_for(array):
+    """The backend for an array whose backend has not been made yet, or None."""
+    name = _BACKEND_OF_PACKAGE.get(type(array).__module__.partition(".")[0])
+    if name is None or name in _backends:
+        return None
+    backend = get_backend(name)
+    return backend if isinstance(array, backend.array_types) else None
+
+
 def backend_of_array(array):
     """The backend an array belongs to (NumPy for Python scalars and NumPy arrays)."""
     for backend in _backends.values():
         if isinstance(array, backend.array_types):
             return backend
-    return _backends["cpu"]
+    return _backend_made_for(array) or _backends["cpu"]
 
 
 def get_array_module(x):
@@ -115,6 +130,9 @@ def get_array_module(x):
         if isinstance(x, backend.array_types):
             _module_of_type[type(x)] = backend.xp
             return backend.xp
+    backend = _backend_made_for(x)
+    if backend is not None:
+        return backend.xp
     return _backends["cpu"].xp  # Python numbers and lists
 
 

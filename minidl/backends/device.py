@@ -42,15 +42,19 @@ def numpy_backend():
     return Backend("cpu", np, (np.ndarray, np.generic), np.asarray, np.asarray, np.random.default_rng)
 
 
+CUPY_MISSING = (
+    "minidl: device 'cuda' needs CuPy, which is not installed. Install the prebuilt wheel for "
+    "the CUDA version that `nvidia-smi` shows: `pip install \"minidl[gpu-cuda12]\"` (CUDA 12.x) "
+    "or `pip install \"minidl[gpu-cuda13]\"` (CUDA 13.x), i.e. cupy-cuda12x or cupy-cuda13x "
+    "(from a source checkout: `pip install -e \".[gpu-cuda12]\"`).")
+
+
 def cupy_backend():
     """The CUDA backend; raises ``RuntimeError`` saying what is missing when it cannot run."""
     try:
         import cupy
     except ImportError as exc:
-        raise RuntimeError(
-            "minidl: device 'cuda' needs CuPy, which is not installed. "
-            "Install it with `pip install minidl[gpu]` (or the CuPy wheel for your CUDA version, "
-            "e.g. `pip install cupy-cuda12x`).") from exc
+        raise RuntimeError(CUPY_MISSING) from exc
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # CUDA driver missing or broken

@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -43,7 +44,9 @@ def test_to_cuda_without_cupy_says_what_is_missing_and_how_to_install():
         with pytest.raises(RuntimeError, match=missing) as info:
             attempt()
         if missing == "CuPy":
-            assert "pip install minidl[gpu]" in str(info.value)
+            # the extras that name prebuilt wheels (plain `cupy` would compile from source)
+            assert 'minidl[gpu-cuda12]' in str(info.value)
+            assert 'minidl[gpu-cuda13]' in str(info.value) and "nvidia-smi" in str(info.value)
     assert backends.default_device() == "cpu"
 
 
@@ -131,3 +134,24 @@ def test_random_draws_match_across_the_cpu_and_strict_backends():
     a = mdl.randn(4, device="cpu").numpy()
     b = mdl.randn(4, device="strict").numpy()
     np.testing.assert_array_equal(a, b)  # both are NumPy's generator, seeded alike
+
+
+def test_a_cupy_array_met_first_makes_the_cuda_backend(monkeypatch):
+    """A CuPy array given to minidl before any 'cuda' tensor exists is not taken for host data."""
+    if "cuda" in backends._backends:
+        pytest.skip("the cuda backend exists already")
+
+    class FakeCupyArray:
+        pass
+    FakeCupyArray.__module__ = "cupy._core.core"  # where CuPy's ndarray lives
+    fake = backends.Backend("cuda", types.SimpleNamespace(__name__="fake_cupy"),
+                            (FakeCupyArray,), from_numpy=None, to_numpy=None, make_rng=None)
+    monkeypatch.setitem(backends._factories, "cuda", lambda: fake)
+    try:
+        array = FakeCupyArray()
+        assert backends.backend_of_array(array) is fake
+        assert backends.get_array_module(array) is fake.xp
+        assert backends.backend_of_array([1.0]).name == "cpu"  # host data stays host data
+    finally:
+        backends._backends.pop("cuda", None)
+        backends._module_of_type.clear()

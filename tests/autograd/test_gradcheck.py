@@ -96,3 +96,16 @@ def test_misuse_is_reported():
         gradcheck(lambda x: 1.0, (x,))
     with pytest.raises(ValueError, match="no floating-point input"):
         gradcheck(lambda i: i * 2, (mdl.tensor([1, 2]),))
+
+
+def test_gradcheck_reads_device_elements_only_to_perturb_them(monkeypatch):
+    """On a GPU each element read is a transfer and a synchronisation: the Jacobians are
+    compared on the host, so only the perturbed input elements are read one by one."""
+    from tests.strict_backend import StrictArray
+    reads = []
+    original_item = StrictArray.item
+    monkeypatch.setattr(StrictArray, "item", lambda self: reads.append(1) or original_item(self))
+    x = mdl.randn(3, 4, dtype="float64", device="strict", requires_grad=True)
+    w = mdl.randn(4, 5, dtype="float64", device="strict")
+    assert mdl.autograd.gradcheck(lambda x: (x @ w).tanh(), (x,))
+    assert len(reads) == x.size  # not x.size + 2 · x.size · 15 (one per Jacobian entry)

@@ -79,3 +79,14 @@ def test_every_core_op_keeps_arrays_on_the_strict_device():
     y = mdl.where(y > 0, y, y * 0.1).max(axis=0) + x[0, [0, 0]].sum() + x.var() + x.logsumexp()
     y.sum().backward()
     assert isinstance(x.grad.data, StrictArray)
+
+
+def test_the_strict_generator_offers_only_what_cupys_generator_has():
+    rng = backend.rng()
+    assert isinstance(rng.random((2, 3), dtype=np.float32), StrictArray)
+    assert isinstance(rng.standard_normal(4, dtype=np.float32), StrictArray)
+    assert isinstance(rng.integers(0, 5, 3), StrictArray)
+    for missing in ("permutation", "shuffle", "choice", "normal"):
+        with pytest.raises(StrictArrayError, match=rf"rng\.{missing}\(\) does not exist on "
+                                                   r"CuPy's Generator"):
+            getattr(rng, missing)

@@ -212,7 +212,7 @@ def test_to_dtype_and_missing_cuda():
     model = nn.Linear(2, 2).double()
     assert model.weight.dtype == np.float64
     if "cuda" not in mdl.backends.available():
-        with pytest.raises(RuntimeError, match="pip install minidl\\[gpu\\]|GPU"):
+        with pytest.raises(RuntimeError, match=r"minidl\[gpu-cuda12\]|GPU"):
             model.to("cuda")
 
 

@@ -22,7 +22,10 @@ def _run_in_pty(columns):
     fcntl = pytest.importorskip("fcntl")
     termios = pytest.importorskip("termios")
     import struct
-    master, slave = pty.openpty()
+    try:
+        master, slave = pty.openpty()
+    except OSError as exc:  # a sandbox without pseudo-terminals
+        pytest.skip(f"no pseudo-terminal available: {exc}")
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = dict(os.environ, COLUMNS=str(columns), PYTHONPATH=os.getcwd())
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT], stdin=subprocess.DEVNULL,

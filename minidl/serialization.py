@@ -30,7 +30,7 @@ import zipfile
 import numpy as np
 
 from minidl import backends
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 from minidl.files import atomic_write
 
 FORMAT = "minidl-checkpoint"
@@ -193,7 +193,7 @@ class _Decoder:
                 return array
             if kind == "scalar":
                 return array[()]
-            t = Tensor._make(self.backend.from_numpy(array), self.backend, False, None)
+            t = constant(self.backend.from_numpy(array), self.backend)
             if node.get("requires_grad") and t.dtype.kind in "fc":
                 t.requires_grad = True
             return t

@@ -17,12 +17,20 @@ cannot run here (e.g. 'cuda' without CuPy or a GPU), stops the run at collection
 reason; it is never skipped silently. ``tests/devices.py`` holds the parsing.
 ``MINIDL_PARITY_DEVICE`` (tests/backends/test_cuda_parity.py) picks the device the parity
 tests compare with 'cpu'.
+
+Reference libraries (torch, scikit-learn, ...): comparison tests get theirs with
+``tests.references.require_reference("torch")`` (or ``pytest.importorskip``) and are skipped
+without it. CI sets ``MINIDL_REQUIRE_REFERENCES=1``: then every reference registered in
+``tests/references.py`` must import, or the run stops before any test, and a missing one
+fails instead of skipping. A new reference library is registered there with one line,
+``register_reference("keras")``.
 """
 import numpy as np
 import pytest
 
 import minidl as mdl
 from tests.devices import DeviceSelectionError, select_test_devices
+from tests.references import missing_references, required
 from tests.strict_backend import register_strict_backend
 
 register_strict_backend()
@@ -41,6 +49,15 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     return f"minidl test devices: {', '.join(DEVICES)} (set $MINIDL_TEST_DEVICES to choose)"
+
+
+def pytest_sessionstart(session):
+    """Under MINIDL_REQUIRE_REFERENCES=1, stop at once if a reference library is missing."""
+    if required():
+        missing = missing_references()
+        if missing:
+            raise pytest.UsageError("MINIDL_REQUIRE_REFERENCES=1 but these reference libraries "
+                                    "cannot be imported: " + ", ".join(missing))
 
 
 @pytest.fixture(params=DEVICES)

@@ -22,7 +22,9 @@ def test_benchmark_writes_a_well_formed_table(tmp_path):
     cmd = [sys.executable, BENCH, "--samples", "384", "--epochs", "1", "--threads", "1",
            "--workloads", "W1,W2,W3", "--contenders", "minidl,numpy,matmul",
            "--mem-epochs", "2", "--check-steps", "3", "--out", str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    # from a plain checkout: the benchmark finds this minidl without PYTHONPATH or an install
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, cwd="/")
     assert done.returncode == 0, done.stderr[-3000:]
     text = out.read_text()
     assert text.strip() == done.stdout.strip()  # the report is printed and written

@@ -73,13 +73,11 @@ def to_dot(tensor, names=None, title=None, notes=None):
         fn = stack.pop()
         shape, dtype = out_meta[id(fn)]
         parts = [type(fn).__name__, f"{_fmt_shape(shape)} {dtype}"]
-        parts.append("needs grad" if fn.parents is not None else "graph freed")
+        parts.append("needs grad" if fn._saved is not None else "graph freed")
         parts.extend(notes.get(id(fn), ()))
         label = "\\n".join(_escape(p) for p in parts)
         lines.append(f'  {node_id(fn)} [label="{label}", shape=box, '
                      'style=filled, fillcolor="#cfe2f3"];')
-        if fn.parents is None:
-            continue
         for i, parent in enumerate(fn.parents):
             if parent is None:
                 continue

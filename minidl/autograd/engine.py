@@ -1,9 +1,16 @@
 """The backward pass: walk the graph in reverse topological order, applying the chain rule.
 
-Iterative (no recursion, so a chain of 10,000 ops is fine): first count, for every node, how
-many consumers will send it a gradient; then process nodes whose consumers are all done,
-summing what arrives (``grad = grad + g``, never in place), summing each gradient back to its
-input's shape, and freeing each node's saved tensors once used unless ``retain_graph``.
+Iterative (no recursion, so a chain of 10,000 ops is fine), in two steps:
+
+1. count, for every node, how many consumers will send it a gradient (``count_consumers``);
+2. take a node whose consumers are all done and, in ``_backward_loop``:
+   gy in → ``node.backward(gy)`` → each gradient summed to its input's shape → accumulated
+   (``grad = grad + g``, never in place) into the input's node or leaf → the node freed
+   (its saved tensors, unless ``retain_graph``).
+
+``grad()`` differs from ``backward()`` only by a :class:`GradRequest` (its bookkeeping), asked
+once per node. Leaves receive their total gradient once: at the end, or, for a leaf with
+post-accumulate hooks, as soon as all its consumers have run.
 
 Two seams for code that must act during the pass (data-parallel training reduces gradients
 while backward is still running): a leaf's post-accumulate hooks
@@ -11,21 +18,21 @@ while backward is still running): a leaf's post-accumulate hooks
 :func:`queue_callback` runs a function when the current backward has finished.
 """
 from minidl.autograd import anomaly, grad_mode
-from minidl.autograd.function import Function
+from minidl.autograd.grad_request import GradRequest
 from minidl.autograd.tensor import Tensor
 
 # Backward observers (``minidl.teaching.trace_backward`` adds one): each is called as
-# ``observer(node, gy, gxs)`` right after ``node.backward(gy)``, before the graph is freed.
-# Checked once per backward pass, so an empty list costs nothing per node.
+# ``observer(node, gy, gxs)`` after ``node.backward(gy)``, with the gradients already summed
+# to each input's shape, before the node is freed. Checked once per pass: free when empty.
 observers = []
-
-# One list of queued callbacks per engine run in progress (innermost last): queue_callback
-# appends to the innermost, and that run calls them once its pass is done.
-_callback_frames = []
 
 _FREED = ("Trying to backward through the graph a second time (or through a graph whose saved "
           "tensors were freed by an earlier backward). Pass retain_graph=True to the first "
           "backward() if you need to backpropagate through it again.")
+
+# One list of queued callbacks per engine run in progress (innermost last): queue_callback
+# appends to the innermost, and that run calls them once its pass is done.
+_callback_frames = []
 
 
 def backward(root, gradient=None, retain_graph=False, create_graph=False):
@@ -49,6 +56,9 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
     Returns:
         A tuple of Tensors, one per input.
 
+    Only the nodes that lead to ``inputs`` run (and are freed): a node the request does not
+    need may have been freed by an earlier pass without harm, as in PyTorch.
+
     Example:
         >>> import minidl as mdl
         >>> x = mdl.tensor(2.0, requires_grad=True)
@@ -58,26 +68,48 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
         (12.0, 12.0)
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is not None:
         grad_outputs = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad, so it has no gradient")
     roots, grads = _prepare(outputs, grad_outputs, "grad")
-    capture = {}
-    for i, x in enumerate(inputs):
-        capture.setdefault(x.grad_fn if x.grad_fn is not None else x, []).append(i)
-    results = [None] * len(inputs)
-    if retain_graph is None:
-        retain_graph = create_graph
-    run(roots, grads, retain_graph, create_graph, capture=capture, results=results)
-    for i, r in enumerate(results):
-        if r is None and not allow_unused:
-            raise RuntimeError(f"grad: input {i} (shape {inputs[i].shape}) was not used to compute "
-                               "the outputs; pass allow_unused=True to get None for it")
-    return tuple(results)
+    request = GradRequest(inputs)
+    run(roots, grads, create_graph if retain_graph is None else retain_graph, create_graph,
+        request)
+    request.unused(allow_unused)
+    return tuple(request.results)
+
+
+def vjp(output, inputs, gy):
+    """The vector-Jacobian product ``gyᵀ·∂output/∂input`` for each of ``inputs``, recorded
+    (``create_graph``) and stopping at the inputs (what ``FusedFunction`` needs of its twin)."""
+    request = GradRequest(inputs, stop_at_inputs=True)
+    run([output], [gy], True, True, request)
+    return request.results
+
+
+def queue_callback(fn):
+    """Call ``fn()`` once the backward pass now running has finished (from a hook inside it).
+
+    Callbacks run in the order they were queued, after every leaf's ``.grad`` is set and
+    before ``backward()`` returns; a callback may queue another. They are dropped if the pass
+    fails. ``DistributedDataParallel`` uses one to wait for its gradient reductions.
+
+    Example:
+        >>> import minidl as mdl
+        >>> from minidl.autograd.engine import queue_callback
+        >>> w = mdl.tensor(1.0, requires_grad=True)
+        >>> _ = w.register_post_accumulate_grad_hook(
+        ...     lambda p: queue_callback(lambda: print("done, grad", float(p.grad))))
+        >>> (2.0 * w).backward()
+        done, grad 2.0
+    """
+    if not _callback_frames:
+        raise RuntimeError("queue_callback: no backward pass is running; call it from a hook "
+                           "during backward()")
+    _callback_frames[-1].append(fn)
 
 
 def _prepare(outputs, grad_outputs, what):
@@ -112,36 +144,8 @@ def _prepare(outputs, grad_outputs, what):
     return roots, grads
 
 
-def queue_callback(fn):
-    """Call ``fn()`` once the backward pass now running has finished (from a hook inside it).
-
-    Callbacks run in the order they were queued, after every leaf's ``.grad`` is set and
-    before ``backward()`` returns; a callback may queue another. They are dropped if the pass
-    fails. ``DistributedDataParallel`` uses one to wait for its gradient reductions.
-
-    Example:
-        >>> import minidl as mdl
-        >>> from minidl.autograd.engine import queue_callback
-        >>> w = mdl.tensor(1.0, requires_grad=True)
-        >>> _ = w.register_post_accumulate_grad_hook(
-        ...     lambda p: queue_callback(lambda: print("done, grad", float(p.grad))))
-        >>> (2.0 * w).backward()
-        done, grad 2.0
-    """
-    if not _callback_frames:
-        raise RuntimeError("queue_callback: no backward pass is running; call it from a hook "
-                           "during backward()")
-    _callback_frames[-1].append(fn)
-
-
-def _owner(array):
-    """The array that owns the memory (views share their owner)."""
-    base = getattr(array, "base", None)
-    return array if base is None else base
-
-
-def run(roots, root_grads, retain_graph, create_graph, capture=None, results=None):
-    """The engine proper. ``capture`` maps nodes/leaves to result slots (for ``grad``)."""
+def run(roots, root_grads, retain_graph, create_graph, request=None):
+    """The engine proper: one backward pass from ``roots`` (``request``: for ``grad``)."""
     previous = grad_mode.state.enabled
     grad_mode.state.enabled = create_graph
     # Under detect_anomaly, a non-finite gradient is blamed on the node whose backward made
@@ -151,7 +155,7 @@ def run(roots, root_grads, retain_graph, create_graph, capture=None, results=Non
     callbacks = []
     _callback_frames.append(callbacks)
     try:
-        _run(roots, root_grads, retain_graph, create_graph, capture, results)
+        _run(roots, root_grads, retain_graph, create_graph, request)
     finally:
         grad_mode.state.enabled = previous
         anomaly.state.in_backward = was_in_backward
@@ -171,7 +175,7 @@ def _run_callbacks(callbacks):
         _callback_frames.pop()
 
 
-def _run(roots, root_grads, retain_graph, create_graph, capture, results):
+def _run(roots, root_grads, retain_graph, create_graph, request):
     grads = {}            # node -> gradient of its output, summed over consumers
     leaf_grads = {}       # id(leaf) -> (leaf, gradient summed over its consumers)
     start = []
@@ -184,27 +188,39 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
         else:
             grads[node] = g
             start.append(node)
+    reach = None
+    if request is not None:  # grad() walks only the nodes that lead to its inputs
+        start = request.prune(start)
+        reach = request.reach
+    pending, leaf_pending = count_consumers(start, grads, reach, request is None)
+    ready = [node for node in start if node not in pending]
+    handed_out = {id(_owner(g.data)) for g in root_grads}
 
-    # grad() runs only the nodes that lead to its inputs (and frees nothing beyond them).
-    needed = reach = None
-    if capture is not None:
-        needed, reach = _needed(start, capture)
-        start = [node for node in start if node in reach]
+    def deliver(leaf, g):  # leaf hooks see the total gradient once, as PyTorch's do
+        if request is not None:
+            request.add(leaf, g)
+        else:
+            _deliver_leaf(leaf, g, create_graph, handed_out)
 
-    # Count, for each node, how many consumers will send it a gradient (its in-degree in the
-    # part of the graph we walk); a node is ready once all of them have.
+    _backward_loop(ready, grads, pending, leaf_grads, leaf_pending, deliver, reach, request,
+                   retain_graph)
+    for leaf, g in leaf_grads.values():
+        deliver(leaf, g)
+
+
+def count_consumers(start, grads, reach=None, hooked_leaves=True):
+    """For each node below ``start``: how many consumers will send it a gradient (its
+    in-degree in the part of the graph walked, ``reach`` if given); ready once all have.
+    The same count for each leaf with post-accumulate hooks (``hooked_leaves``), by id."""
     pending = {}
-    leaf_pending = {}  # id(leaf) -> consumers still to run, for leaves with post-accumulate hooks
+    leaf_pending = {}
     stack = list(start)
     while stack:
-        parents = stack.pop().parents
-        if parents is None:
-            raise RuntimeError(_FREED)
-        for p in parents:
+        for p in stack.pop().parents:
             if p is None or (reach is not None and p not in reach):
                 continue  # no gradient wanted
             if isinstance(p, Tensor):  # a leaf (leaves may be Parameters)
-                if p._post_accumulate_hooks and capture is None:  # count its consumers too
+                if hooked_leaves and p._post_accumulate_hooks:
                     leaf_pending[id(p)] = leaf_pending.get(id(p), 0) + 1
                 continue
             if p in pending:
@@ -213,44 +229,34 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
                 pending[p] = 1
                 if p not in grads:  # (a root reached again is already on its way)
                     stack.append(p)
+    return pending, leaf_pending
 
-    ready = [node for node in start if node not in pending]
-    handed_out = {id(_owner(g.data)) for g in root_grads}
+
+def _backward_loop(ready, grads, pending, leaf_grads, leaf_pending, deliver, reach, request,
+                   retain_graph):
+    """For each ready node: gy in → backward → sum to shape → accumulate → free."""
     check = anomaly.state.enabled
     watch = tuple(observers) if observers else None
     while ready:
         node = ready.pop()
         gy = grads.pop(node, None)
+        if gy is not None and node.hooks:
+            gy = _run_hooks(node.hooks, gy)
+        if request is not None and request.take(node, gy):
+            continue  # grad() wants nothing beyond this node
         parents = node.parents
-        if needed is not None and node not in needed:  # grad() wants nothing beyond this node
-            if gy is not None and node in capture:
-                for slot in capture[node]:
-                    results[slot] = gy if results[slot] is None else results[slot] + gy
-            continue
         gxs = None
         if gy is not None:
-            if node.hooks:
-                for hook in node.hooks:
-                    replaced = hook(gy)
-                    if replaced is not None:
-                        gy = replaced
+            if node._saved is None:
+                raise RuntimeError(_FREED)
             if node.retained is not None:
                 owner = node.retained()
                 if owner is not None:
                     owner.grad = gy if owner.grad is None else owner.grad + gy
-            if capture is not None and node in capture:
-                for slot in capture[node]:
-                    results[slot] = gy if results[slot] is None else results[slot] + gy
-            gxs = node.backward(gy)
-            if type(gxs) is not tuple:
-                gxs = (gxs,)
-            if len(gxs) < len(parents):
-                raise RuntimeError(f"{type(node).__name__}.backward returned {len(gxs)} "
-                                   f"gradients for {len(parents)} inputs")
+            gxs = _shaped(node, node.backward(gy), gy)
             if watch is not None:
                 for observer in watch:
                     observer(node, gy, gxs)
-        meta = node.input_meta
         for i, p in enumerate(parents):
             if p is None:
                 continue
@@ -259,13 +265,6 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
                 continue
             gx = None if gxs is None else gxs[i]
             if gx is not None:
-                if type(gx) is not Tensor:
-                    gx = Tensor._make(gx, gy._backend, False, None)
-                shape, dtype = meta[i]
-                if gx.data.shape != shape:
-                    gx = _sum_to(gx, shape, node, i)
-                if gx.data.dtype != dtype:
-                    gx = gx.astype(dtype)
                 if check:
                     anomaly.check_backward(node, i, gx)
                 if leaf:  # summed here, delivered once at the end
@@ -284,14 +283,42 @@ def _run(roots, root_grads, retain_graph, create_graph, capture, results):
                 left = leaf_pending[id(p)] - 1
                 leaf_pending[id(p)] = left
                 if left == 0 and id(p) in leaf_grads:  # complete: deliver it now
-                    _deliver_leaf(p, leaf_grads.pop(id(p))[1], capture, results, create_graph,
-                                  handed_out)
+                    deliver(p, leaf_grads.pop(id(p))[1])
         if not retain_graph:
             node.release()
-    # Leaf hooks see the total gradient once, as PyTorch's do, not each contribution.
-    if leaf_grads:
-        for leaf, g in leaf_grads.values():
-            _deliver_leaf(leaf, g, capture, results, create_graph, handed_out)
+
+
+def _shaped(node, gxs, gy):
+    """The gradients of ``node.backward``, one Tensor (or None) per input, each summed back to
+    its input's shape and cast to its dtype (arrays are wrapped as constants)."""
+    if type(gxs) is not tuple:
+        gxs = (gxs,)
+    meta = node.input_meta
+    if len(gxs) < len(meta):
+        raise RuntimeError(f"{type(node).__name__}.backward returned {len(gxs)} "
+                           f"gradients for {len(meta)} inputs")
+    out = list(gxs)
+    for i, gx in enumerate(gxs):
+        if gx is None or node.parents[i] is None:
+            continue
+        if type(gx) is not Tensor:
+            gx = Tensor._make(gx, gy._backend, False, None)
+        shape, dtype = meta[i]
+        if gx.data.shape != shape:
+            gx = _sum_to(gx, shape, node, i)
+        if gx.data.dtype != dtype:
+            gx = gx.astype(dtype)
+        out[i] = gx
+    return out
+
+
+def _run_hooks(hooks, g):
+    """Tensor hooks: each sees the gradient; one that returns a Tensor replaces it."""
+    for hook in hooks:
+        replaced = hook(g)
+        if replaced is not None:
+            g = replaced
+    return g
 
 
 def _add_leaf_grad(leaf_grads, leaf, g):
@@ -299,29 +326,14 @@ def _add_leaf_grad(leaf_grads, leaf, g):
     leaf_grads[id(leaf)] = (leaf, g) if got is None else (leaf, got[1] + g)
 
 
-def _needed(start, capture):
-    """For ``grad``: the nodes whose backward leads to a captured node or leaf (``needed``),
-    and those plus the captured nodes (``reach``). Post-order, iterative."""
-    needed, visited = set(), set()
-    stack = [(node, False) for node in start]
-    while stack:
-        node, parents_done = stack.pop()
-        parents = node.parents
-        if parents is None:
-            raise RuntimeError(_FREED)
-        if parents_done:
-            if any(p is not None and (p in capture or p in needed) for p in parents):
-                needed.add(node)
-        elif node not in visited:
-            visited.add(node)
-            stack.append((node, True))
-            stack.extend((p, False) for p in parents
-                         if p is not None and not isinstance(p, Tensor) and p not in visited)
-    return needed, needed | {node for node in visited if node in capture}
+def _owner(array):
+    """The array that owns the memory (views share their owner)."""
+    base = getattr(array, "base", None)
+    return array if base is None else base
 
 
 def _sum_to(gx, shape, node, i):
-    from minidl.autograd.ops import sum_to
+    from minidl.autograd.ops.reduce import sum_to  # (ops are built on the engine's Tensor)
     try:
         return sum_to(gx, shape)
     except ValueError as exc:
@@ -329,16 +341,11 @@ def _sum_to(gx, shape, node, i):
                            f"{gx.shape} for input {i} of shape {shape}") from exc
 
 
-def _deliver_leaf(leaf, g, capture, results, create_graph, handed_out):
-    if capture is not None:
-        for slot in capture.get(leaf, ()):
-            results[slot] = g if results[slot] is None else results[slot] + g
-        return
+def _deliver_leaf(leaf, g, create_graph, handed_out):
+    """Accumulate a leaf's total gradient into ``leaf.grad`` (after its hooks), then call its
+    post-accumulate hooks with the leaf."""
     if leaf._hooks:
-        for hook in leaf._hooks:
-            replaced = hook(g)
-            if replaced is not None:
-                g = replaced
+        g = _run_hooks(leaf._hooks, g)
     if leaf.grad is None:
         if not create_graph:
             # The first gradient is taken as is (no copy) unless its memory is already some

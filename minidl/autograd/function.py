@@ -129,9 +129,12 @@ class Function:
         return out
 
     def release(self):
-        """Free what backward needed: saved tensors and edges (after a backward pass)."""
+        """Free what backward needed, its saved tensors (after a backward pass).
+
+        The edges stay, as in PyTorch: a later ``grad()`` must be able to tell whether it
+        needs this node at all (running it again is the error, not walking past it).
+        """
         self._saved = None
-        self.parents = None
 
     def __repr__(self):
         return f"<{type(self).__name__} node>"

@@ -3,12 +3,12 @@
 A tensor made by an op holds that op's node in ``grad_fn``; ``backward()`` hands the graph
 to the engine. Methods here are thin: the math of each op lives in ``minidl.autograd.ops``.
 """
-import numbers
 
 import numpy as np
 
 from minidl import backends, dtypes
 from minidl.autograd import grad_mode
+from minidl.autograd.conversion import to_array
 from minidl.autograd.spellings import accepts_pytorch_names
 
 
@@ -26,7 +26,7 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         backend = backends.get_backend(device) if device is not None else None
-        array, backend = _to_array(data, dtype, backend)
+        array, backend = to_array(data.data if isinstance(data, Tensor) else data, dtype, backend)
         self._init(array, backend, False, None)
         if requires_grad:
             self.requires_grad_(True)
@@ -287,6 +287,14 @@ class Tensor:
             raise RuntimeError(
                 f"{what}: in-place change of a tensor that requires grad while grad mode is on; "
                 "wrap it in `with minidl.no_grad():` or use an out-of-place op")
+
+    def set_(self, array, backend=None):
+        """Replace this tensor's array in place (the same object, e.g. a parameter moved to
+        another device), optionally on another ``backend``; counts as an in-place change."""
+        self.data = array
+        if backend is not None:
+            self._backend = backend
+        self._version += 1
 
     def bump_version(self):
         """Record an in-place change of ``data`` made outside minidl's ops (version check)."""
@@ -561,80 +569,21 @@ def _weak(tensor):
     return weakref.ref(tensor)
 
 
-def _to_array(data, dtype, backend):
-    """Turn user data into (array, backend): on ``backend`` (default: where data is)."""
-    if isinstance(data, Tensor):
-        data = data.data
-    data_backend = backends.backend_of_array(data)
-    is_array = isinstance(data, data_backend.array_types) and not isinstance(data, (list, tuple))
-    if backend is None:
-        on_device = is_array and data_backend.name != "cpu"
-        backend = data_backend if on_device else backends.get_backend(None)
-    if dtype is not None:
-        dtype = dtypes.as_dtype(dtype)
-    elif is_array:
-        dtype = data.dtype  # arrays keep their dtype, as torch.tensor does
-    else:
-        dtype = _python_dtype(data)
-    if data_backend is backend:
-        array = backend.xp.asarray(data, dtype=dtype)
-        if array is data:
-            array = array.copy()  # tensor() copies, as torch.tensor does
-    else:
-        if data_backend.name != "cpu":
-            data = data_backend.to_numpy(data)
-        array = backend.from_numpy(np.asarray(data, dtype=dtype))
-    return array, backend
+def constant(array, like):
+    """A tensor that needs no gradient, wrapping ``array`` without a copy or a check.
 
+    Args:
+        array: an array already on ``like``'s device.
+        like: a Tensor (its device is used) or a backend (``tensor.backend``).
 
-def _python_dtype(data):
-    """Python floats take the default float dtype; ints int64, bools bool (as torch)."""
-    flat = data
-    while isinstance(flat, (list, tuple)):
-        if not flat:
-            return dtypes.get_default_dtype()
-        kinds = {_kind(v) for v in _flatten(flat)}
-        return _dtype_for(kinds)
-    return _dtype_for({_kind(flat)})
-
-
-def _flatten(seq):
-    stack = [seq]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        else:
-            yield item
-
-
-def _kind(value):
-    if isinstance(value, (bool, np.bool_)):
-        return "b"
-    if isinstance(value, numbers.Integral):
-        return "i"
-    if isinstance(value, numbers.Real):
-        return "f"
-    if isinstance(value, Tensor):
-        return value.dtype.kind
-    if isinstance(value, numbers.Complex):
-        return "c"
-    raise TypeError(f"cannot make a tensor from {type(value).__name__}: {value!r}")
-
-
-def _dtype_for(kinds):
-    if "c" in kinds:
-        return np.dtype(np.complex128)
-    if "f" in kinds:
-        return dtypes.get_default_dtype()
-    if "i" in kinds:
-        return np.dtype(np.int64)
-    return np.dtype(np.bool_)
+    Example:
+        >>> import minidl as mdl
+        >>> x = mdl.tensor([1.0, 2.0])
+        >>> mdl.autograd.constant(x.xp.ones(2, dtype=x.dtype), x) * x
+        tensor([1., 2.])
+    """
+    backend = like._backend if isinstance(like, Tensor) else like
+    return Tensor._make(array, backend, False, None)
 
 
 from minidl.autograd import ops  # noqa: E402  (ops need Tensor; Tensor's methods need ops)
-
-
-def constant(array, like):
-    """A tensor that needs no gradient, wrapping ``array`` (already on ``like``'s device)."""
-    return Tensor._make(array, like._backend, False, None)

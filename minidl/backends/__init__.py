@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 
+from minidl.backends import device as device_module
 from minidl.backends.device import Backend, cupy_backend, numpy_backend
 
 _backends = {"cpu": numpy_backend()}
@@ -30,6 +31,18 @@ def unregister(name):
         raise ValueError("the 'cpu' backend cannot be removed")
     _backends.pop(name, None)
     _module_of_type.clear()
+
+
+def seed_all(seed):
+    """Seed the generator of every backend, those made later included (``manual_seed``)."""
+    device_module._seed = seed
+    for backend in _backends.values():
+        backend.seed(seed)
+
+
+def current_seed():
+    """The seed given to ``seed_all`` (None before)."""
+    return device_module._seed
 
 
 def get_backend(device):

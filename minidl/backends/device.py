@@ -1,6 +1,8 @@
 """A backend is one kind of device: an array module (``xp``) and the ways on and off it."""
 import numpy as np
 
+_seed = None  # the seed of every backend's generator (minidl.manual_seed sets it)
+
 
 class Backend:
     """A device kind: its name, its array module and how arrays cross to and from NumPy.
@@ -27,8 +29,7 @@ class Backend:
     def rng(self):
         """The backend's random generator, seeded by ``minidl.manual_seed``."""
         if self._rng is None:
-            from minidl.random import current_seed
-            self._rng = self._make_rng(current_seed())
+            self._rng = self._make_rng(_seed)
         return self._rng
 
     def seed(self, seed):

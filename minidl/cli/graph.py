@@ -38,9 +38,9 @@ def build_step(in_features=4, hidden=(8,), classes=3, batch_size=5, activation="
     model = mdl.nn.MLP(in_features, list(hidden), classes, activation=activation)
     x = mdl.randn(batch_size, in_features)
     labels = mdl.tensor(mdl.backends.get_backend("cpu").rng().integers(0, classes, batch_size))
-    # model.layers(x), not model(x): MLP.forward runs each Linear → ReLU pair as one fused
-    # node; the picture shows every layer's own node, as the textbook draws them.
-    loss = mdl.nn.CrossEntropyLoss()(model.layers(x), labels)
+    # not model(x): its Sequential runs each Linear → ReLU pair as one fused node; the
+    # picture shows every layer's own node, as the textbook draws them.
+    loss = mdl.nn.CrossEntropyLoss()(model.layers.forward_unfused(x), labels)
     return model, loss
 
 

@@ -464,12 +464,9 @@ def build_optimizer(config, model):
         momentum = 0.0 if name == "sgd" else 0.9
         return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd,
                          nesterov=name == "nesterov")
-    classes = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop,
-               "adagrad": optim.Adagrad, "adadelta": optim.Adadelta, "adamax": optim.Adamax,
-               "nadam": optim.NAdam, "radam": optim.RAdam}
     if name == "adamw" and config["weight_decay"] == 0.0:
         return optim.AdamW(params, lr=lr)  # AdamW's own default decay (1e-2)
-    return classes[name](params, lr=lr, weight_decay=wd)
+    return optim.OPTIMIZERS[name](params, lr=lr, weight_decay=wd)
 
 
 def build_scheduler(config, optimizer, steps_per_epoch):

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from minidl import backends
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 from minidl.data.dataset import TensorDataset
 
 
@@ -89,7 +89,7 @@ class DataLoader:
         sources = []
         for a in self.dataset.arrays:
             if isinstance(a, Tensor):
-                backend = a._backend
+                backend = a.backend
                 if backend.name not in orders:
                     orders[backend.name] = backend.from_numpy(order)
                 sources.append((a.data, backend, orders[backend.name]))
@@ -105,7 +105,7 @@ class DataLoader:
                 elif target is not None and target is not backend:
                     part = target.from_numpy(backend.to_numpy(part))
                     backend = target
-                batch.append(Tensor._make(part, backend, False, None))
+                batch.append(constant(part, backend))
             yield tuple(batch)
 
     def _sample_batches(self, order, n):
@@ -144,7 +144,7 @@ def collate(samples, device=None):
         return tuple(collate([s[i] for s in samples], device) for i in range(len(first)))
     if isinstance(first, Tensor):
         xp = first.xp
-        stacked = Tensor._make(xp.stack([s.data for s in samples]), first._backend, False, None)
+        stacked = constant(xp.stack([s.data for s in samples]), first)
         return stacked if device is None else stacked.to(device)
     if isinstance(first, (bool, int, float)):  # Python numbers, not NumPy scalars
         return Tensor(list(samples), device=device)

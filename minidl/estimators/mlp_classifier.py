@@ -13,17 +13,15 @@ Dtype policy (scikit-learn's): float32 input is trained in float32, any other in
 With the same ``random_state`` and float64 data, the 'sgd' and 'adam' solvers follow
 scikit-learn's run step for step (same initial weights, same batches, same updates, up to
 floating-point rounding). 'lbfgs' uses ``minidl.optim.LBFGS`` instead of SciPy's L-BFGS-B:
-see ``_fit_lbfgs`` for the mapping and the differences.
+see ``fitting.fit_lbfgs`` for the mapping and the differences.
 """
-import warnings
-
 import numpy as np
 
 from minidl import backends
 from minidl.autograd import grad_mode
 from minidl.autograd.engine import grad as autograd_grad
-from minidl.autograd.tensor import Tensor
-from minidl.estimators import network
+from minidl.autograd.tensor import constant
+from minidl.estimators import fitting, network
 from minidl.estimators.labels import LabelBinarizer, type_of_target, unique_labels
 from minidl.estimators.params import validate_params
 from minidl.estimators.sklearn_compat import (BaseEstimator, ClassifierMixin, ConvergenceWarning,
@@ -31,11 +29,8 @@ from minidl.estimators.sklearn_compat import (BaseEstimator, ClassifierMixin, Co
                                               check_random_state, check_sample_weight,
                                               validate_fit_data, validate_predict_data,
                                               warn_column_vector_y)
-from minidl.estimators.solvers import AdamOptimizer, SGDOptimizer
-from minidl.estimators.validation_split import shuffle_split, stratified_shuffle_split
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
-_SCIPY_FTOL = 2.220446049250313e-09  # SciPy's L-BFGS-B default ftol (factr=1e7 · float64 eps)
 
 
 def _check_solver(estimator):
@@ -209,9 +204,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             self._initialize(layer_units, X.dtype)
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, incremental)
+            fitting.fit_stochastic(self, X, Y, sample_weight, incremental)
         else:
-            self._fit_lbfgs(X, Y, sample_weight)
+            fitting.fit_lbfgs(self, X, Y, sample_weight)
 
         if not all(np.isfinite(w).all() for w in self.coefs_ + self.intercepts_):
             raise ValueError("Solver produced non-finite parameter weights. The input data may "
@@ -291,204 +286,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _loss_and_grads(self, params, x, T, weight_sum, backend):
         """(loss as a float, gradient arrays) of one batch, the gradient by minidl's autograd."""
-        leaves = [Tensor._make(p, backend, True, None) for p in params]
+        leaves = [constant(p, backend).requires_grad_() for p in params]
         with grad_mode.enable_grad():
-            loss = network.loss(leaves, Tensor._make(x, backend, False, None),
-                                Tensor._make(T, backend, False, None), weight_sum,
+            loss = network.loss(leaves, constant(x, backend),
+                                constant(T, backend), weight_sum,
                                 self.out_activation_, self.activation, float(self.alpha))
             grads = autograd_grad(loss, leaves)
         return loss.item(), [g.data for g in grads]
 
-    def _fit_stochastic(self, X, Y, sample_weight, incremental):
-        backend = backends.get_backend(None)
-        xp = backend.xp
-        params = self._device_params(backend, X.dtype)
-        if not incremental or not hasattr(self, "_optimizer"):
-            if self.solver == "sgd":
-                self._optimizer = SGDOptimizer(
-                    params, xp, self.learning_rate_init, self.learning_rate, self.momentum,
-                    self.nesterovs_momentum, self.power_t)
-            else:
-                self._optimizer = AdamOptimizer(
-                    params, xp, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
-
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        early_stopping = self.early_stopping
-        if early_stopping:
-            if self.n_outputs_ == 1:  # stratified, except for multilabel (and multiclass) Y
-                train, val = stratified_shuffle_split(Y, self.validation_fraction,
-                                                      self._random_state)
-            else:
-                train, val = shuffle_split(len(Y), self.validation_fraction, self._random_state)
-            if len(val) < 2:
-                raise ValueError("The validation set is too small. Increase "
-                                 "'validation_fraction' or the size of your dataset.")
-            X_train, Y_train = X[train], Y[train]
-            X_val = backend.from_numpy(X[val])
-            y_val = self._label_binarizer.inverse_transform(Y[val])
-            sw_train = None if sample_weight is None else sample_weight[train]
-            sw_val = None if sample_weight is None else sample_weight[val]
-        else:
-            X_train, Y_train, sw_train = X, Y, sample_weight
-            X_val = y_val = sw_val = None
-
-        n_samples = X_train.shape[0]
-        sample_idx = np.arange(n_samples, dtype=int)
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
-                              "going to be clipped")
-            batch_size = int(np.clip(self.batch_size, 1, n_samples))
-
-        x_all = backend.from_numpy(X_train)
-        T_all = self._targets(Y_train, sw_train, X.dtype, backend)
-        weights = None if sw_train is None else np.asarray(sw_train, dtype=np.float64)
-        try:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    # scikit-learn's utils.shuffle of the previous order: arange, shuffle, take
-                    order = np.arange(n_samples)
-                    self._random_state.shuffle(order)
-                    sample_idx = sample_idx[order]
-                    idx = backend.from_numpy(sample_idx)
-                accumulated_loss = 0.0
-                for start in range(0, n_samples, batch_size):
-                    stop = min(start + batch_size, n_samples)
-                    batch = idx[start:stop] if self.shuffle else slice(start, stop)
-                    if weights is None:
-                        weight_sum = float(stop - start)
-                    else:
-                        weight_sum = float(weights[sample_idx[start:stop] if self.shuffle
-                                                   else batch].sum())
-                    batch_loss, grads = self._loss_and_grads(params, x_all[batch], T_all[batch],
-                                                             weight_sum, backend)
-                    accumulated_loss += batch_loss * (stop - start)
-                    self._optimizer.update_params(params, grads, xp)
-
-                self.n_iter_ += 1
-                self.loss_ = accumulated_loss / n_samples
-                self.t_ += n_samples
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
-
-                self._update_no_improvement_count(early_stopping, params, backend,
-                                                  X_val, y_val, sw_val)
-                self._optimizer.iteration_ends(self.t_)
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        msg = ("Validation score did not improve more than tol=%f for %d "
-                               "consecutive epochs." % (self.tol, self.n_iter_no_change))
-                    else:
-                        msg = ("Training loss did not improve more than tol=%f for %d "
-                               "consecutive epochs." % (self.tol, self.n_iter_no_change))
-                    if self._optimizer.trigger_stopping(msg, self.verbose):
-                        break
-                    self._no_improvement_count = 0
-
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                                  "optimization hasn't converged yet." % self.max_iter,
-                                  ConvergenceWarning)
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
-
-        self._store_params(params, backend)
-        if early_stopping:  # restore the best weights
-            self.coefs_ = self._best_coefs
-            self.intercepts_ = self._best_intercepts
-
-    def _update_no_improvement_count(self, early_stopping, params, backend, X_val, y_val, sw_val):
-        if early_stopping:
-            val_score = self._score_params(params, backend, X_val, y_val, sw_val)
-            self.validation_scores_.append(val_score)
-            if self.verbose:
-                print("Validation score: %f" % self.validation_scores_[-1])
-            last_valid_score = self.validation_scores_[-1]
-            if last_valid_score < (self.best_validation_score_ + self.tol):
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if last_valid_score > self.best_validation_score_:
-                self.best_validation_score_ = last_valid_score
-                n = len(params) // 2
-                copies = [np.array(backend.to_numpy(p), copy=True) for p in params]
-                self._best_coefs, self._best_intercepts = copies[:n], copies[n:]
-        else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]
-
-    def _fit_lbfgs(self, X, Y, sample_weight):
-        """Full-batch L-BFGS with ``minidl.optim.LBFGS`` (scikit-learn: SciPy's L-BFGS-B).
-
-        Mapping of scikit-learn's call ``minimize(method='L-BFGS-B', options={'maxiter':
-        max_iter, 'maxfun': max_fun, 'gtol': tol})`` (memory maxcor=10, ftol=2.2e-9):
-
-            max_iter → max_iter                  max_fun → max_eval
-            tol      → tolerance_grad (stop when max |gradient| ≤ tol, as SciPy's gtol)
-            ftol     → tolerance_change=2.2e-9 (PyTorch's test is absolute, SciPy's relative
-                       to max(|f|, 1); the same for losses below 1)
-            maxcor   → history_size=10, line search 'strong_wolfe' (SciPy's dcsrch also
-                       enforces the strong Wolfe conditions)
-
-        The two implementations take different line-search steps, so the iterates, n_iter_
-        and the final weights differ from scikit-learn's (the minimum reached is comparable).
-        n_iter_ is the number of L-BFGS iterations performed; loss_ the loss at the end.
-        """
-        from minidl.optim import LBFGS  # imported when needed: only lbfgs uses it
-
-        backend = backends.get_backend(None)
-        leaves = [Tensor._make(p, backend, True, None)
-                  for p in self._device_params(backend, X.dtype)]
-        x = Tensor._make(backend.from_numpy(X), backend, False, None)
-        T = Tensor._make(self._targets(Y, sample_weight, X.dtype, backend), backend, False, None)
-        weight_sum = float(X.shape[0] if sample_weight is None else np.sum(sample_weight))
-        optimizer = LBFGS(leaves, lr=1, max_iter=self.max_iter, max_eval=self.max_fun,
-                          tolerance_grad=self.tol, tolerance_change=_SCIPY_FTOL,
-                          history_size=10, line_search_fn="strong_wolfe")
-        evaluations = []
-
-        def closure():
-            optimizer.zero_grad()
-            with grad_mode.enable_grad():
-                loss = network.loss(leaves, x, T, weight_sum, self.out_activation_,
-                                    self.activation, float(self.alpha))
-                loss.backward()
-            evaluations.append(loss.item())
-            if self.verbose:
-                print("Evaluation %d, loss = %.8f" % (len(evaluations), evaluations[-1]))
-            return loss
-
-        optimizer.step(closure)
-        state = optimizer.state[leaves[0]] if leaves[0] in optimizer.state else {}
-        self.n_iter_ = min(int(state.get("n_iter", 0)), self.max_iter)
-        with grad_mode.no_grad():
-            self.loss_ = network.loss(leaves, x, T, weight_sum, self.out_activation_,
-                                      self.activation, float(self.alpha)).item()
-        self._store_params([leaf.data for leaf in leaves], backend)
-        converged_by = None
-        if self.n_iter_ >= self.max_iter:
-            converged_by = f"reached max_iter={self.max_iter} iterations"
-        elif len(evaluations) >= self.max_fun:
-            converged_by = f"reached max_fun={self.max_fun} loss evaluations"
-        if converged_by is not None:
-            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s): "
-                          f"{converged_by}.\nIncrease the number of iterations (max_iter) or "
-                          "scale the data, e.g. with sklearn.preprocessing.StandardScaler.",
-                          ConvergenceWarning)
-
-    # -- prediction -----------------------------------------------------------------------
     def _forward_numpy(self, X):
         """Output probabilities of the fitted network for validated X, as a NumPy array."""
         backend = backends.get_backend(None)
@@ -500,9 +305,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
                                                       backend.from_numpy(X.astype(dtype, copy=False))))
 
     def _proba_on_device(self, params, backend, x):
-        leaves = [Tensor._make(p, backend, False, None) for p in params]
+        leaves = [constant(p, backend) for p in params]
         with grad_mode.no_grad():
-            return network.predict_proba(leaves, Tensor._make(x, backend, False, None),
+            return network.predict_proba(leaves, constant(x, backend),
                                          self.out_activation_, self.activation).data
 
     def _predict(self, X):

@@ -17,9 +17,7 @@ import math
 
 import numpy as np
 
-from minidl.autograd import ops
-from minidl.autograd.function import Function
-from minidl.autograd.tensor import Tensor
+from minidl.autograd import constant, ops
 
 HIDDEN_ACTIVATIONS = {
     "identity": lambda h: h,
@@ -27,15 +25,6 @@ HIDDEN_ACTIVATIONS = {
     "tanh": ops.tanh,
     "relu": ops.relu,
 }
-
-
-class ClipValue(Function):
-    """y = clip(x, lo, hi);    gx = gy   (clips the value only: a straight-through clip)"""
-    def forward(self, x, lo, hi):
-        return self.xp.clip(x, lo, hi)
-
-    def backward(self, gy):
-        return gy
 
 
 def forward(x, coefs, intercepts, activation):
@@ -55,7 +44,7 @@ def output_log_probs(z, out_activation):
     if out_activation == "softmax":
         return ops.log_softmax(z, axis=1)
     # [−z/2, z/2] has softmax [1 − σ(z), σ(z)]: one stable log-softmax gives both log-terms
-    half = Tensor._make(z.xp.asarray([-0.5, 0.5], dtype=z.dtype), z._backend, False, None)
+    half = constant(z.xp.asarray([-0.5, 0.5], dtype=z.dtype), z)
     return ops.log_softmax(ops.expand_dims(z, -1) * half, axis=-1)
 
 
@@ -77,7 +66,7 @@ def loss(params, x, targets, weight_sum, out_activation, activation, alpha):
     coefs, intercepts = params[:n_layers], params[n_layers:]
     logp = output_log_probs(forward(x, coefs, intercepts, activation), out_activation)
     eps = float(np.finfo(logp.dtype).eps)
-    logp = ClipValue.apply(logp, lo=math.log(eps), hi=math.log1p(-eps))
+    logp = ops.clip_value(logp, math.log(eps), math.log1p(-eps))
     data_loss = (targets * logp).sum() * (-1.0 / weight_sum)
     if alpha == 0:
         return data_loss

@@ -8,7 +8,7 @@
     (16, 4)
 """
 from minidl.nn import functional, init, utils
-from minidl.nn.activation import (ELU, GELU, Identity, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6,
+from minidl.nn.activation import (ACTIVATIONS, ELU, GELU, Identity, LeakyReLU, LogSoftmax, PReLU, ReLU, ReLU6,
                                   Sigmoid, Softmax, Softplus, Softsign, Tanh)
 from minidl.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from minidl.nn.container import ModuleDict, ModuleList, Sequential
@@ -18,7 +18,7 @@ from minidl.nn.dropout import Dropout, Dropout2d
 from minidl.nn.flatten import Flatten, Unflatten
 from minidl.nn.fold import Fold, Unfold
 from minidl.nn.linear import Dense, Linear
-from minidl.nn.loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from minidl.nn.loss import LOSSES, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from minidl.nn.mlp import MLP
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter

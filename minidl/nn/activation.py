@@ -1,7 +1,7 @@
 """Activation layers: thin Modules over ``minidl.nn.functional`` (PyTorch's names, defaults
 and ``repr``). Only ``PReLU`` has a parameter (its learnable slope)."""
 from minidl import backends, dtypes
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 from minidl.nn import functional as F
 from minidl.nn.module import Module
 from minidl.nn.parameter import Parameter
@@ -61,7 +61,7 @@ class PReLU(Module):
         backend = backends.get_backend(device)
         dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
         slope = backend.xp.full((num_parameters,), init, dtype=dtype)
-        self.weight = Parameter(Tensor._make(slope, backend, False, None))
+        self.weight = Parameter(constant(slope, backend))
 
     def forward(self, x):
         return F.prelu(x, self.weight)
@@ -150,3 +150,19 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"axis={self.axis}"
+
+
+# name -> class: the one table of activations (MLP, the CLI, the Keras face)
+ACTIVATIONS = {
+    "relu": ReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "identity": Identity,
+    "gelu": GELU,
+    "softplus": Softplus,
+    "relu6": ReLU6,
+    "softsign": Softsign,
+    "prelu": PReLU,
+}

@@ -1,6 +1,6 @@
 """``BatchNorm1d`` (Ioffe & Szegedy, 2015): normalise each channel over the batch."""
 from minidl import backends, dtypes
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import constant
 from minidl.nn import functional as F
 from minidl.nn.checks import check_input_dtype
 from minidl.nn.module import Module
@@ -48,7 +48,7 @@ class BatchNorm1d(Module):
         xp = backend.xp
 
         def make(array):
-            return Tensor._make(array, backend, False, None)
+            return constant(array, backend)
 
         if affine:
             self.weight = Parameter(make(xp.ones((num_features,), dtype=dtype)))
@@ -71,7 +71,7 @@ class BatchNorm1d(Module):
             self.running_var.data.fill(1)
             self.num_batches_tracked.data.fill(0)
             for t in (self.running_mean, self.running_var, self.num_batches_tracked):
-                t._bump_version()
+                t.bump_version()
 
     def forward(self, x):
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
@@ -85,7 +85,7 @@ class BatchNorm1d(Module):
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
-            self.num_batches_tracked._bump_version()
+            self.num_batches_tracked.bump_version()
             if self.momentum is None:  # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.item())
         track = not self.training or self.track_running_stats

@@ -9,8 +9,10 @@ import numpy as np
 
 from minidl import backends, dtypes
 from minidl.autograd import ops
-from minidl.autograd.tensor import Tensor
-from minidl.nn import elementwise, fused
+from minidl.autograd.ops import activation as activation_ops
+from minidl.autograd.ops.loss import SoftmaxCrossEntropy
+from minidl.autograd.ops.normalization import BatchNormTrain
+from minidl.autograd.tensor import Tensor, constant
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -49,7 +51,7 @@ def dropout(x, p=0.5, training=True):
             mask *= scale
         else:  # NumPy: bool array × 0-d array of x's dtype is of that dtype, in one pass
             mask = xp.multiply(keep, scale)
-    return x * Tensor._make(mask, x._backend, False, None)
+    return x * constant(mask, x)
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
@@ -83,7 +85,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {x.shape}")
         stats = []
-        y = fused.BatchNormTrain.apply(x, weight, bias, eps=eps, stats=stats)
+        y = BatchNormTrain.apply(x, weight, bias, eps=eps, stats=stats)
         mean, var = stats[0]
         if running_mean is not None:
             _lerp_(running_mean, mean.reshape(-1), momentum)
@@ -94,7 +96,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         raise ValueError("batch_norm: running_mean and running_var are required when "
                          "training=False")
     inv_std = 1.0 / running_var.xp.sqrt(running_var.data + eps)
-    y = (x - _channel(running_mean.detach(), x.ndim)) * _channel(_const(x, inv_std), x.ndim)
+    y = (x - _channel(running_mean.detach(), x.ndim)) * _channel(constant(inv_std, x), x.ndim)
     if weight is not None:
         y = y * _channel(weight, x.ndim)
     if bias is not None:
@@ -107,15 +109,11 @@ def _lerp_(buffer, value, momentum):
     data = buffer.data
     data *= 1.0 - momentum
     data += value * momentum
-    buffer._bump_version()
+    buffer.bump_version()
 
 
 def _channel(v, ndim):
     return v if ndim == 2 else v.reshape((-1, 1))
-
-
-def _const(like, array):
-    return Tensor._make(array, like._backend, False, None)
 
 
 # -- activations -----------------------------------------------------------------------------
@@ -126,17 +124,17 @@ def relu(x):
 
 def relu6(x):
     """min(max(x, 0), 6)."""
-    return elementwise.ReLU6.apply(x)
+    return activation_ops.ReLU6.apply(x)
 
 
 def leaky_relu(x, negative_slope=0.01):
     """x if x > 0 else negative_slope·x."""
-    return elementwise.LeakyReLU.apply(x, negative_slope=negative_slope)
+    return activation_ops.LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
 def elu(x, alpha=1.0):
     """x if x > 0 else α·(eˣ − 1)."""
-    return elementwise.ELU.apply(x, alpha=alpha)
+    return activation_ops.ELU.apply(x, alpha=alpha)
 
 
 def prelu(x, weight):
@@ -168,14 +166,14 @@ def softsign(x):
 
 def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + e^(βx)) / β, and x itself where βx > threshold (as PyTorch)."""
-    return elementwise.Softplus.apply(x, beta=beta, threshold=threshold)
+    return activation_ops.Softplus.apply(x, beta=beta, threshold=threshold)
 
 
 def gelu(x, approximate="none"):
     """x·Φ(x) (``approximate='none'``, Φ the standard normal CDF, via an erfc accurate to 1e-15)
     or 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (``approximate='tanh'``)."""
     if approximate == "none":
-        return x * elementwise.NormalCDF.apply(x)
+        return x * activation_ops.NormalCDF.apply(x)
     if approximate == "tanh":
         inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
         return x * (ops.tanh(inner) + 1.0) * 0.5
@@ -230,7 +228,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     weight_data = _class_weight(weight, logits, "cross_entropy")
     labels, sample_weight, valid, denominator = _sample_weights(
         labels, c, weight_data, ignore_index, logits, "cross_entropy")
-    loss = fused.SoftmaxCrossEntropy.apply(
+    loss = SoftmaxCrossEntropy.apply(
         logits, labels=labels, sample_weight=sample_weight, class_weight=weight_data,
         valid=valid, label_smoothing=float(label_smoothing), reduction=reduction,
         denominator=denominator)
@@ -257,7 +255,7 @@ def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
         if tuple(w.shape) != (c,):
             raise ValueError(f"cross_entropy: weight of shape {tuple(w.shape)} does not match "
                              f"the {c} classes; expected ({c},)")
-        w = _const(input, w.astype(input.dtype, copy=False))
+        w = constant(w.astype(input.dtype, copy=False), input)
         log_p = log_p * w.reshape((c,) + (1,) * (input.ndim - axis - 1))
     loss = -(target * log_p).sum(axis=axis)
     return _reduce(loss, reduction)
@@ -294,7 +292,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         labels, c, weight_data, ignore_index, log_p, "nll_loss")
     loss = -log_p[log_p.xp.arange(n), labels]
     if sample_weight is not None:
-        loss = loss * _const(log_p, sample_weight)
+        loss = loss * constant(sample_weight, log_p)
     if reduction == "none":
         return loss.reshape(()) if single else loss
     total = loss.sum()
@@ -302,7 +300,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         return total
     if isinstance(denominator, (int, float)):
         return total * (1.0 / denominator)
-    return total / _const(log_p, denominator)
+    return total / constant(denominator, log_p)
 
 
 def mse_loss(input, target, reduction="mean"):
@@ -331,7 +329,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if target.shape != input.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: Target size ({target.shape}) must be "
                          f"the same as input size ({input.shape})")
-    softplus_neg = elementwise.Softplus.apply(-input, beta=1.0, threshold=math.inf)
+    softplus_neg = activation_ops.Softplus.apply(-input, beta=1.0, threshold=math.inf)
     if pos_weight is not None:
         pos_weight = _float_target(pos_weight, input, "binary_cross_entropy_with_logits")
         softplus_neg = softplus_neg * ((pos_weight - 1.0) * target + 1.0)
@@ -358,9 +356,9 @@ def _reduce(loss, reduction):
 
 def _on_device(value, like, fn, what):
     """``value`` (Tensor, array, list, number) as an array on ``like``'s device."""
-    backend = like._backend
+    backend = like.backend
     if isinstance(value, Tensor):
-        if value._backend is not backend:
+        if value.backend is not backend:
             raise RuntimeError(f"{fn}: {what} is on device '{value.device}' but the input is on "
                                f"'{like.device}'; move it with .to('{like.device}')")
         return value.data
@@ -374,7 +372,7 @@ def _float_target(value, like, fn):
         _on_device(value, like, fn, "target")
         return value if value.dtype == like.dtype else value.astype(like.dtype)
     array = _on_device(value, like, fn, "target")
-    return _const(like, array.astype(like.dtype, copy=False))
+    return constant(array.astype(like.dtype, copy=False), like)
 
 
 def _class_input(input, target, fn):

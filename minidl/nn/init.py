@@ -71,7 +71,7 @@ def _draw_dtype(tensor):
 
 def _write(tensor, values):
     tensor.data[...] = values
-    tensor._bump_version()
+    tensor.bump_version()
     return tensor
 
 
@@ -96,7 +96,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 def constant_(tensor, val):
     """Fill with ``val``."""
     tensor.data.fill(val)
-    tensor._bump_version()
+    tensor.bump_version()
     return tensor
 
 

@@ -5,7 +5,7 @@ from minidl import backends, dtypes
 from minidl.autograd import ops
 from minidl.autograd.ops.linalg import Linear as LinearFn
 from minidl.autograd.ops.linalg import LinearReLU as LinearReLUFn
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 from minidl.nn import init
 from minidl.nn.checks import check_input_dtype
 from minidl.nn.module import Module
@@ -45,11 +45,10 @@ class Linear(Module):
         backend = backends.get_backend(device)
         dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
         xp = backend.xp
-        self.weight = Parameter(Tensor._make(xp.empty((out_features, in_features), dtype=dtype),
-                                             backend, False, None))
+        self.weight = Parameter(constant(xp.empty((out_features, in_features), dtype=dtype),
+                                          backend))
         if bias:
-            self.bias = Parameter(Tensor._make(xp.empty((out_features,), dtype=dtype),
-                                               backend, False, None))
+            self.bias = Parameter(constant(xp.empty((out_features,), dtype=dtype), backend))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -65,7 +64,7 @@ class Linear(Module):
         return self._apply(LinearFn, x)
 
     def forward_relu(self, x):
-        """``relu(self(x))`` as one fused node (what ``nn.MLP`` runs for Linear → ReLU)."""
+        """``relu(self(x))`` as one fused node (what ``nn.Sequential`` runs for Linear → ReLU)."""
         return self._apply(LinearReLUFn, x)
 
     def _apply(self, node, x):

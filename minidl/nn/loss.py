@@ -81,3 +81,8 @@ class BCEWithLogitsLoss(_Loss):
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
                                                   self.pos_weight)
+
+
+# name -> class: the one table of losses (the Trainer, the Keras face); Keras's names too
+LOSSES = {"cross_entropy": CrossEntropyLoss, "sparse_categorical_crossentropy": CrossEntropyLoss,
+          "nll": NLLLoss, "mse": MSELoss, "bce_with_logits": BCEWithLogitsLoss}

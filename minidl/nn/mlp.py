@@ -1,5 +1,5 @@
 """``MLP``: a multi-layer perceptron built from Linear, BatchNorm1d, an activation and Dropout."""
-from minidl.nn import activation
+from minidl.nn.activation import ACTIVATIONS
 from minidl.nn.batchnorm import BatchNorm1d
 from minidl.nn.container import Sequential
 from minidl.nn.dropout import Dropout
@@ -7,19 +7,6 @@ from minidl.nn.linear import Linear
 from minidl.nn.module import Module
 from minidl.nn.registry import register_model
 
-ACTIVATIONS = {
-    "relu": activation.ReLU,
-    "tanh": activation.Tanh,
-    "sigmoid": activation.Sigmoid,
-    "leaky_relu": activation.LeakyReLU,
-    "elu": activation.ELU,
-    "identity": activation.Identity,
-    "gelu": activation.GELU,
-    "softplus": activation.Softplus,
-    "relu6": activation.ReLU6,
-    "softsign": activation.Softsign,
-    "prelu": activation.PReLU,
-}
 
 
 class MLP(Module):
@@ -87,23 +74,7 @@ class MLP(Module):
         self.layers = layers
 
     def forward(self, x):
-        # The same modules as ``self.layers(x)``, but each Linear directly followed by a ReLU
-        # runs as one fused node (``Linear.forward_relu``): the same numbers, one graph node
-        # and one (batch, width) array fewer per block. A module whose forward was replaced
-        # on the instance (a recorder such as teaching.Diagnostics) runs on its own.
-        layers = list(self.layers)
-        i, n = 0, len(layers)
-        while i < n:
-            layer = layers[i]
-            if (i + 1 < n and type(layer) is Linear and type(layers[i + 1]) is activation.ReLU
-                    and "forward" not in layer.__dict__
-                    and "forward" not in layers[i + 1].__dict__):
-                x = layer.forward_relu(x)
-                i += 2
-            else:
-                x = layer(x)
-                i += 1
-        return x
+        return self.layers(x)  # (Sequential fuses each Linear → ReLU pair into one node)
 
 
 register_model("mlp", MLP)  # checkpoints record {"name": "mlp", "args": {...}} (nn.registry)

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from minidl import backends, dtypes
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 from minidl.nn.parameter import Parameter
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -44,6 +44,8 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_pre_hooks", {})
+        object.__setattr__(self, "_forward_hooks", {})
 
     # -- what a subclass writes -----------------------------------------------------------
     def forward(self, *args, **kwargs):
@@ -54,9 +56,14 @@ class Module:
         """The text inside this module's parentheses in ``repr`` (e.g. its sizes)."""
         return ""
 
+    # (class-level defaults, for modules whose __init__ ran before hooks existed)
+    _forward_pre_hooks = _forward_hooks = {}
+
     def __call__(self, *args, **kwargs):
         try:
-            return self.forward(*args, **kwargs)
+            if not (self._forward_pre_hooks or self._forward_hooks):
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(args, kwargs)
         except (AttributeError, TypeError) as exc:
             # a list or a NumPy array where a Tensor belongs fails deep inside forward with a
             # bare Python error; say what to pass instead (costs nothing when forward succeeds)
@@ -85,6 +92,41 @@ class Module:
             child.apply(fn)
         fn(self)
         return self
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook in tuple(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        y = self.forward(*args, **kwargs)
+        for hook in tuple(self._forward_hooks.values()):
+            result = hook(self, args, y)
+            if result is not None:
+                y = result
+        return y
+
+    @property
+    def has_forward_hooks(self):
+        """Whether a forward hook or forward pre-hook is registered on this module."""
+        return bool(self._forward_pre_hooks or self._forward_hooks)
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before every ``forward``; a returned value (a tuple,
+        or one value) replaces the positional arguments. As ``torch.nn.Module``'s.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return _add_hook(self, "_forward_pre_hooks", hook)
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after every ``forward``; a returned value
+        replaces the output. As ``torch.nn.Module``'s.
+
+        Returns:
+            A handle whose ``remove()`` unregisters the hook.
+        """
+        return _add_hook(self, "_forward_hooks", hook)
 
     # -- registration -----------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -261,7 +303,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = Tensor._make(p.xp.zeros_like(p.grad.data), p._backend, False, None)
+                p.grad = constant(p.xp.zeros_like(p.grad.data), p)
 
     # -- devices and dtypes ------------------------------------------------------------------
     def to(self, device=None, dtype=None):
@@ -355,7 +397,7 @@ class Module:
         for key, target in targets.items():
             if key in state_dict:
                 target.data[...] = _array_on(state_dict[key], target)
-                target._bump_version()
+                target.bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # -- display ----------------------------------------------------------------------------------
@@ -406,6 +448,41 @@ class Module:
         return "\n".join(out)
 
 
+class RemovableHandle:
+    """Returned by the ``register_*_hook`` methods: ``remove()`` unregisters the hook (also
+    usable as a context manager)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self.hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def _add_hook(module, table, hook):
+    if not callable(hook):
+        raise TypeError(f"{table.strip('_')}: the hook must be callable, got "
+                        f"{type(hook).__name__}")
+    hooks = module.__dict__.get(table)
+    if hooks is None:  # (a module made before hooks existed: give it its own table)
+        hooks = {}
+        object.__setattr__(module, table, hooks)
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
 def _not_a_tensor(layer, value):
     what = type(value).__name__
     if isinstance(value, np.ndarray):
@@ -429,16 +506,14 @@ def _holds_modules(value):
 
 def _move(t, backend, dtype):
     """Replace ``t.data`` by the array on ``backend`` / with ``dtype`` (same Tensor object)."""
-    array, current = t.data, t._backend
+    array, current = t.data, t.backend
     if backend is not None and backend is not current:
         array = backend.from_numpy(current.to_numpy(array))
         current = backend
     if dtype is not None and array.dtype.kind == "f" and array.dtype != dtype:
         array = array.astype(dtype)
     if array is not t.data:
-        t.data = array
-        t._backend = current
-        t._bump_version()
+        t.set_(array, current)
 
 
 def _shape_of(value):
@@ -450,9 +525,9 @@ def _shape_of(value):
 
 def _array_on(value, target):
     """``value`` (Tensor, array or number) as an array on ``target``'s device and dtype."""
-    backend = target._backend
+    backend = target.backend
     if isinstance(value, Tensor):
-        array = value.data if value._backend is backend else backend.from_numpy(value.numpy())
+        array = value.data if value.backend is backend else backend.from_numpy(value.numpy())
     elif isinstance(value, backend.array_types):
         array = value
     else:

@@ -25,7 +25,7 @@ class Parameter(Tensor):
         if data is None:
             Tensor.__init__(self, [])
         elif isinstance(data, Tensor):
-            self._init(data.data, data._backend, False, None)
+            self._init(data.data, data.backend, False, None)
         else:
             Tensor.__init__(self, data)
         if requires_grad:

@@ -1,7 +1,7 @@
 """Gradient clipping, in place on ``.grad`` (PyTorch's ``torch.nn.utils`` semantics)."""
 import math
 
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 
 
 def _with_grads(parameters):
@@ -53,8 +53,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = min(float(max_norm) / (float(total) + 1e-6), 1.0)
     for p in params:
         p.grad.data *= coef
-        p.grad._bump_version()
-    return Tensor._make(total, params[0]._backend, False, None)
+        p.grad.bump_version()
+    return constant(total, params[0])
 
 
 def clip_grad_value_(parameters, clip_value):
@@ -70,4 +70,4 @@ def clip_grad_value_(parameters, clip_value):
     clip_value = float(clip_value)
     for p in _with_grads(parameters):
         p.xp.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
-        p.grad._bump_version()
+        p.grad.bump_version()

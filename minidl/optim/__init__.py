@@ -17,5 +17,11 @@ from minidl.optim.radam import RAdam
 from minidl.optim.rmsprop import RMSprop
 from minidl.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax",
+# name -> class: the one table the CLI, the Trainer, the teaching tools (and the Keras face)
+# look optimizers up in
+OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adadelta": Adadelta,
+              "adam": Adam, "adamw": AdamW, "adamax": Adamax, "nadam": NAdam, "radam": RAdam,
+              "lbfgs": LBFGS}
+
+__all__ = ["OPTIMIZERS", "Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax",
            "NAdam", "RAdam", "LBFGS", "lr_scheduler", "schedules"]

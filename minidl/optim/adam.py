@@ -1,8 +1,7 @@
 """Adam and its AMSGrad variant: momentum on the gradient, scaled by a running RMS of it."""
-from minidl.backends import fast_scalars, get_array_module
-from minidl.optim.flat import FlatState
-from minidl.optim.optimizer import (Optimizer, check_betas, check_lr, check_nonnegative,
-                                    ema_square_, lerp_)
+from minidl.backends import get_array_module
+from minidl.optim.kernels import addcdiv_, ema_square_, lerp_, sqrt_scaled_
+from minidl.optim.optimizer import Optimizer, check_betas, check_lr, check_nonnegative
 
 
 class Adam(Optimizer):
@@ -42,9 +41,8 @@ class Adam(Optimizer):
     State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v) and, with amsgrad,
     ``max_exp_avg_sq`` (v^max).
 
-    When every parameter of a group has a gradient, the group is updated at once
-    (:meth:`update_group`): the same operations in the same order, so the same numbers, in
-    fewer array calls.
+    ``update`` runs once per parameter group, on the group's flat buffers (see
+    :mod:`minidl.optim.flat`).
     """
 
     def __init__(self, params=None, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
@@ -69,102 +67,13 @@ class Adam(Optimizer):
         beta1, beta2 = betas
         state["step"] += 1
         t = state["step"]
-        g = self.decayed_grad(theta, g, weight_decay)          # g + λθ
         m, v = state["exp_avg"], state["exp_avg_sq"]
         tmp = self.scratch(theta)                              # the one work array
+        g = self.decayed_grad(theta, g, weight_decay)          # g ← g + λ·θ
         lerp_(m, g, 1.0 - beta1, tmp)                          # m ← β₁·m + (1 − β₁)·g
         ema_square_(v, g, beta2, tmp)                          # v ← β₂·v + (1 − β₂)·g²
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2 = 1 - beta2 ** t
-        step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2 ** 0.5
         if amsgrad:
-            v_max = state["max_exp_avg_sq"]
-            xp.maximum(v_max, v, out=v_max)                    # v^max ← max(v^max, v)
-            v = v_max
-        # (the three numbers as 0-d arrays of θ's dtype under NumPy: same values, faster ops)
-        (eps,) = fast_scalars(theta, eps)
-        bias_correction2_sqrt, step_size = fast_scalars(theta, bias_correction2_sqrt, step_size,
-                                                        cache=False)
-        denom = xp.sqrt(v, out=tmp)
-        denom /= bias_correction2_sqrt
-        denom += eps                                           # √v̂ + ε
-        xp.divide(m, denom, out=tmp)
-        tmp *= step_size
-        theta -= tmp                                           # θ − γ·m̂/(√v̂ + ε)
-
-    # -- the whole group at once ("foreach") ------------------------------------------------
-    def update_group(self, group, options):
-        """:meth:`update` for all of ``group``'s parameters at once, bit for bit.
-
-        m, v (and v^max) of the whole group live in one flat buffer each (see
-        :mod:`minidl.optim.flat`); the operations that read g or θ run per parameter (4 of
-        them), the other 9 once on the flat buffers: 4·P + 9 array calls instead of 13·P.
-        Returns False (the per-parameter path) when a parameter has no gradient, when the
-        parameters differ in type, device or dtype or in step count, or when β₁ ≤ 0.5 (then
-        PyTorch's lerp takes a form that reads g after the flat part).
-        """
-        flat = self._flat_state(group, options)
-        if flat is None:
-            return False
-        self._update_flat(flat, options)
-        return True
-
-    def _flat_state(self, group, options):
-        params = group["params"]
-        if len(params) < 2 or options["betas"][0] <= 0.5:
-            return None
-        for p in params:
-            if p.grad is None:
-                return None
-        names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if options["amsgrad"] else ())
-        flats = self._flat
-        flat = flats.get(id(group))
-        if flat is None or flat.names != names or not flat.matches(params, self.state):
-            flat = FlatState.pack(params, self.state, names, lambda p: self.init_state(p, group))
-            flats[id(group)] = flat
-        return flat
-
-    def _update_flat(self, flat, options):
-        params, states = flat.params, flat.states
-        lr, (beta1, beta2), eps = options["lr"], options["betas"], options["eps"]
-        weight_decay = options["weight_decay"]
-        first = params[0].data
-        xp = get_array_module(first)
-        t = states[0]["step"] + 1
-        for state in states:
-            state["step"] = t
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2 = 1 - beta2 ** t
-        one_minus_beta1, beta2, one_minus_beta2, eps = fast_scalars(
-            first, 1.0 - beta1, beta2, 1.0 - beta2, eps)
-        bias_correction2_sqrt, step_size = fast_scalars(
-            first, bias_correction2 ** 0.5, lr / bias_correction1, cache=False)  # (this step's)
-        m, v = flat.arrays["exp_avg"], flat.arrays["exp_avg_sq"]
-        tmp, tmps = flat.scratch, flat.scratch_views
-        # v ← β₂·v + (1 − β₂)·g²: the g² terms per parameter, the sum once
-        for p, part in zip(params, tmps):
-            g = self.decayed_grad(p.data, p.grad.data, weight_decay)      # g + λθ
-            xp.multiply(g, one_minus_beta2, out=part)
-            part *= g
-        v *= beta2
-        v += tmp
-        # m ← m + (1 − β₁)·(g − m): the differences per parameter, the rest once (with weight
-        # decay, g + λθ is formed again: its scratch is shared by same-shaped parameters)
-        for p, m_part, part in zip(params, flat.views["exp_avg"], tmps):
-            g = self.decayed_grad(p.data, p.grad.data, weight_decay)
-            xp.subtract(g, m_part, out=part)
-        tmp *= one_minus_beta1
-        m += tmp
-        if options["amsgrad"]:
-            v_max = flat.arrays["max_exp_avg_sq"]
-            xp.maximum(v_max, v, out=v_max)                             # v^max ← max(v^max, v)
-            v = v_max
-        denom = xp.sqrt(v, out=tmp)
-        denom /= bias_correction2_sqrt
-        denom += eps                                                    # √v̂ + ε
-        xp.divide(m, denom, out=tmp)
-        tmp *= step_size                                                # γ·m̂/(√v̂ + ε)
-        for p, part in zip(params, tmps):
-            p.data -= part
-            p._version += 1
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        # θ ← θ − γ·m̂/(√v̂ + ε), as (γ / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε)
+        denom = sqrt_scaled_(tmp, v, (1 - beta2 ** t) ** 0.5, eps)
+        addcdiv_(theta, -lr / (1 - beta1 ** t), m, denom)

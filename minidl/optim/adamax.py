@@ -1,6 +1,7 @@
 """Adamax: Adam with the infinity norm in place of the second moment."""
 from minidl.backends import get_array_module
-from minidl.optim.optimizer import Optimizer, check_betas, check_lr, check_nonnegative, lerp_
+from minidl.optim.kernels import lerp_
+from minidl.optim.optimizer import Optimizer, check_betas, check_lr, check_nonnegative
 
 
 class Adamax(Optimizer):

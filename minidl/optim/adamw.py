@@ -41,14 +41,3 @@ class AdamW(Adam):
             theta *= 1 - lr * weight_decay                     # θ ← θ − γλθ
         super().update(theta, g, state, lr=lr, betas=betas, eps=eps, weight_decay=0,
                        amsgrad=amsgrad)
-
-    def update_group(self, group, options):
-        flat = self._flat_state(group, options)
-        if flat is None:
-            return False
-        lr, weight_decay = options["lr"], options["weight_decay"]
-        if weight_decay != 0:
-            for p in flat.params:
-                p.data *= 1 - lr * weight_decay                        # θ ← θ − γλθ
-        self._update_flat(flat, dict(options, weight_decay=0))
-        return True

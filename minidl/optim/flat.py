@@ -1,88 +1,169 @@
-"""Flat state for "foreach" updates: one buffer per state array for a whole parameter group.
+"""Flat parameter groups: a group's parameters, gradients and state as views of flat buffers.
 
-An elementwise optimizer such as Adam makes 13 array operations per parameter and step; on a
-small model NumPy's fixed cost per call (about 1 µs) is most of the step. When the state
-arrays of all parameters of a group (Adam's m and v) live in one flat buffer each, the
-operations that involve neither the parameter nor its gradient run once per group instead of
-once per parameter. Each parameter's state holds *views* of the buffers, so ``state_dict``,
-``load_state_dict`` and the per-parameter ``update`` keep seeing the same numbers.
+An elementwise optimizer (SGD, Adam, ...) makes about a dozen array operations per parameter
+and step; on a small model NumPy's fixed cost per call (about 1 µs) is most of the step. When
+the parameters of a group are views of one flat array ``theta``, and their gradients and state
+arrays views of flat arrays too, the optimizer's ordinary ``update(theta, g, state)`` runs
+once per group on the flat arrays: the same operations in the same order on the same numbers
+(elementwise, so bit for bit the per-parameter result), in one call each.
+
+The per-parameter view of everything stays true: ``p.data`` and ``p.grad.data`` are views of
+the group's buffers, and ``optimizer.state[p]`` holds views of the flat state arrays (and the
+group's scalars, e.g. ``step``), so ``state_dict``, ``load_state_dict``, checkpoints and user
+code see the usual per-parameter layout.
+
+The flat gradient buffer ``FlatGroup.grad`` is what data-parallel training all-reduces:
+``gather_grads()`` copies the parameters' gradients into it (and makes each ``p.grad`` a view
+of it), after which ``step`` uses it as it is.
 """
+from minidl.autograd.tensor import constant
 
 
-class FlatState:
-    """The flat buffers ``arrays[name]`` (1-D, all parameters end to end) and, for parameter
-    ``i``, ``views[name][i]`` (its slice, in its shape), plus one flat work array ``scratch``
-    with its views ``scratch_views``.
+class FlatGroup:
+    """One parameter group packed into flat buffers.
 
-    Build it with :meth:`pack`; check with :meth:`matches` before each use that nobody has
-    replaced a parameter's state since (``load_state_dict`` does), else pack again.
+    Attributes:
+        params: the group's parameters, in order.
+        theta: the flat parameter array; ``p.data`` is ``theta_views[i]``.
+        grad: the flat gradient array (content valid after ``gather_grads``).
+        state: the group's flat state, as ``update`` reads it: flat arrays for array-valued
+            entries (``exp_avg``, ...), the shared value for scalars (``step``, ...).
     """
 
-    __slots__ = ("params", "states", "names", "arrays", "views", "scratch", "scratch_views")
+    __slots__ = ("params", "theta", "theta_views", "grad", "grad_views", "state",
+                 "state_views", "param_states", "array_types")
 
     @classmethod
-    def pack(cls, params, state_of, names, init_state):
-        """Flat buffers for the state arrays ``names`` of ``params``, or None when the group
-        cannot be packed: arrays of different types, devices or dtypes, parameters with and
-        without state, or different step counts.
-
-        Args:
-            params: the group's parameters (Tensors).
-            state_of: the optimizer's ``state`` dict; entries are created or rewired to views.
-            names: the state arrays to pack (e.g. ``("exp_avg", "exp_avg_sq")``).
-            init_state: ``init_state(p)``, the algorithm's fresh state for a parameter.
-        """
+    def pack(cls, params, state_of, init_state):
+        """Pack ``params`` (and their state in ``state_of``, made by ``init_state(p)`` where
+        missing) into flat buffers, or return None when the group cannot be packed: arrays of
+        different types, devices or dtypes, or states that differ in anything but their
+        array values (their step counts, say)."""
         first = params[0].data
         kind = (type(first), first.dtype, getattr(first, "device", None))
         if any((type(p.data), p.data.dtype, getattr(p.data, "device", None)) != kind
                for p in params):
             return None
         states = [state_of.get(p) for p in params]
-        fresh = all(state is None for state in states)
-        if not fresh:
-            if any(state is None or any(name not in state for name in names)
-                   for state in states):
-                return None
-            if len({state.get("step") for state in states}) != 1:
-                return None
-        xp = params[0].xp
-        sizes = [p.data.size for p in params]
-        total = sum(sizes)
-        self = cls()
-        self.params = tuple(params)
-        self.names = tuple(names)
-        self.arrays = {name: xp.zeros(total, dtype=first.dtype) for name in names}
-        self.views = {name: _split(self.arrays[name], params, sizes) for name in names}
-        self.scratch = xp.empty(total, dtype=first.dtype)
-        self.scratch_views = _split(self.scratch, params, sizes)
-        if fresh:
+        if all(state is None for state in states):
             states = [init_state(p) for p in params]
-        for i, (p, state) in enumerate(zip(params, states)):
-            for name in names:
-                view = self.views[name][i]
-                view[...] = state[name]  # the current values move into the buffer
-                state[name] = view
+        elif any(state is None for state in states):
+            return None
+        array_types = params[0].backend.array_types
+        shared = _shared_state(states, params, array_types)
+        if shared is None:
+            return None
+        xp = params[0].xp
+        self = cls()
+        self.array_types = array_types
+        self.params = tuple(params)
+        self.theta = _concatenate(xp, [p.data for p in params])
+        self.theta_views = _split(self.theta, params)
+        for p, view in zip(params, self.theta_views):
+            p.set_(view)  # the parameter now lives in the group's buffer (same values)
+        self.grad = xp.zeros(self.theta.size, dtype=first.dtype)
+        self.grad_views = _split(self.grad, params)
+        self.state = {name: _concatenate(xp, [state[name] for state in states])
+                      if value is _ARRAYS else value for name, value in shared.items()}
+        self.state_views = {}  # name -> (flat array, its per-parameter views)
+        self.param_states = states
+        for p, state in zip(params, states):
             state_of[p] = state
-        self.states = states
+        self.scatter_state()
         return self
 
+    @property
+    def views(self):
+        """``{name: [each parameter's view of the flat state array name]}``."""
+        return {name: views for name, (_, views) in self.state_views.items()}
+
     def matches(self, params, state_of):
-        """Whether this packing still describes ``params`` and their state in ``state_of``."""
+        """Whether this packing still describes ``params``, their arrays and their state (a
+        parameter moved to another device, or ``load_state_dict``, undoes it)."""
         if len(params) != len(self.params):
             return False
-        step = self.states[0].get("step")
-        for i, (p, mine, state) in enumerate(zip(params, self.params, self.states)):
-            if p is not mine or state_of.get(p) is not state or state.get("step") != step:
+        for i, p in enumerate(params):
+            if p is not self.params[i] or p.data is not self.theta_views[i] \
+                    or state_of.get(p) is not self.param_states[i]:
                 return False
-            for name in self.names:
-                if state[name] is not self.views[name][i]:
+        for name, value in self.state.items():
+            views = self.state_views.get(name)
+            for i, state in enumerate(self.param_states):
+                mine = value if views is None else views[1][i]
+                if state.get(name) is not mine:
                     return False
         return True
 
+    def gather_grads(self):
+        """Copy each parameter's gradient into ``grad`` (unless it already is its view) and
+        make ``p.grad`` that view. Returns the flat gradient, or None if a parameter has none."""
+        params, views = self.params, self.grad_views
+        for p in params:
+            if p.grad is None:
+                return None
+        for p, view in zip(params, views):
+            if p.grad.data is not view:
+                view[...] = p.grad.data
+                p.grad = constant(view, p)
+        return self.grad
 
-def _split(flat, params, sizes):
+    def scatter_state(self):
+        """After ``update``: hand every parameter its views of the flat state arrays (new ones
+        too, e.g. SGD's first momentum buffer) and the group's scalars."""
+        for name, value in self.state.items():
+            if isinstance(value, self.array_types):
+                known = self.state_views.get(name)
+                if known is not None and known[0] is value:
+                    continue  # updated in place: every parameter already holds its view
+                known = self.state_views[name] = (value, _split(value, self.params))
+                for state, view in zip(self.param_states, known[1]):
+                    state[name] = view
+            else:
+                self.state_views.pop(name, None)
+                for state in self.param_states:
+                    state[name] = value
+
+
+_ARRAYS = object()  # marks a state entry that holds one array per parameter
+
+
+def _shared_state(states, params, array_types):
+    """``{name: shared scalar or _ARRAYS}`` if every state has the same entries, equal scalars
+    and arrays shaped like their parameters; else None."""
+    names = list(states[0])
+    if any(set(state) != set(names) for state in states):
+        return None
+    result = {}
+    for name in names:
+        values = [state[name] for state in states]
+        arrays = [isinstance(v, array_types) for v in values]
+        if all(arrays):
+            if any(v.shape != p.data.shape or v.dtype != p.data.dtype
+                   for v, p in zip(values, params)):
+                return None
+            result[name] = _ARRAYS
+        elif any(arrays) or any(v != values[0] for v in values[1:]):
+            return None
+        else:
+            result[name] = values[0]
+    return result
+
+
+def _concatenate(xp, arrays):
+    """One flat array holding ``arrays`` end to end (a copy)."""
+    flat = xp.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype)
+    offset = 0
+    for array in arrays:
+        flat[offset:offset + array.size] = array.reshape(-1)
+        offset += array.size
+    return flat
+
+
+def _split(flat, params):
+    """Views of ``flat``, one per parameter, in the parameters' shapes."""
     views, offset = [], 0
-    for p, size in zip(params, sizes):
+    for p in params:
+        size = p.data.size
         views.append(flat[offset:offset + size].reshape(p.data.shape))
         offset += size
     return views

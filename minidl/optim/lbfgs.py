@@ -66,6 +66,8 @@ class LBFGS(Optimizer):
         [3.0, 3.0]
     """
 
+    flat_groups = False  # its step works on all parameters as one vector (its own)
+
     def __init__(self, params=None, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
         check_lr(lr)
@@ -101,7 +103,7 @@ class LBFGS(Optimizer):
         for p in self._group_params():
             n = p.size
             p.data += step_size * update[offset:offset + n].reshape(p.shape)
-            p._bump_version()
+            p.bump_version()
             offset += n
 
     def _clone_param(self):
@@ -110,7 +112,7 @@ class LBFGS(Optimizer):
     def _set_param(self, params_data):
         for p, data in zip(self._group_params(), params_data):
             p.data[...] = data
-            p._bump_version()
+            p.bump_version()
 
     def _directional_evaluate(self, closure, x, t, d):
         """(f(x + t·d), ∇f(x + t·d)), leaving the parameters at x."""

@@ -1,7 +1,7 @@
 """NAdam: Adam with Nesterov momentum and Dozat's momentum-decay schedule."""
 from minidl.backends import get_array_module
-from minidl.optim.optimizer import (Optimizer, check_betas, check_lr, check_nonnegative,
-                                    ema_square_, lerp_)
+from minidl.optim.kernels import ema_square_, lerp_
+from minidl.optim.optimizer import Optimizer, check_betas, check_lr, check_nonnegative
 
 
 class NAdam(Optimizer):

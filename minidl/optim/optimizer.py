@@ -13,8 +13,11 @@ This class does the rest, as ``torch.optim.Optimizer`` does: groups with per-gro
 position), plus Keras's ``minimize(loss_fn, var_list)`` and learning-rate schedules as ``lr``.
 """
 from minidl.autograd.grad_mode import enable_grad, no_grad
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 from minidl.backends import fast_scalars, get_array_module
+
+from minidl.optim.flat import FlatGroup
+from minidl.optim.kernels import ema_square_, lerp_  # noqa: F401  (their old home)
 
 _UNORDERED = ("optimizer parameters need to be organized in ordered collections, but the "
               "ordering of tensors in sets will change between runs. Please use a list instead.")
@@ -55,7 +58,7 @@ class Optimizer:
         self.state = {}
         self.iterations = 0
         self._scratch = {}
-        self._flat = {}  # id(group) -> FlatState, for algorithms with an update_group path
+        self._flat = {}  # id(group) -> FlatGroup (see update_group)
         if params is None:
             return
         if isinstance(params, Tensor):
@@ -76,6 +79,10 @@ class Optimizer:
         for group in param_groups:
             self.add_param_group(group)
 
+    # Elementwise algorithms update a whole group at once on flat buffers; one whose update
+    # mixes elements (L-BFGS) sets this to False.
+    flat_groups = True
+
     # -- what each algorithm provides -----------------------------------------------------
     def init_state(self, p, group):
         """The state of parameter ``p`` before its first update (override; default: none)."""
@@ -86,10 +93,33 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not implement update()")
 
     def update_group(self, group, options):
-        """Optionally update every parameter of ``group`` at once (a "foreach" path, see
-        :class:`Adam`) and return True; return False to have ``step`` call ``update`` for
-        each parameter instead (the default)."""
-        return False
+        """Run ``update`` once for the whole group on its flat buffers (see
+        :mod:`minidl.optim.flat`) and return True; return False, and ``step`` calls ``update``
+        for each parameter instead: when a parameter has no gradient, or the group cannot be
+        packed (parameters of different devices or dtypes, or states of different steps)."""
+        flat = self.flat_group(group)
+        if flat is None or flat.gather_grads() is None:
+            return False
+        self.update(flat.theta, flat.grad, flat.state, **options)
+        flat.scatter_state()
+        for p in flat.params:
+            p.bump_version()  # each parameter changed in place
+        return True
+
+    def flat_group(self, group):
+        """The :class:`~minidl.optim.flat.FlatGroup` of ``group`` (packed on first use, and
+        again whenever its parameters or their state were replaced), or None if it cannot be
+        packed. Its ``grad`` is the group's flat gradient buffer."""
+        params = group["params"]
+        if len(params) < 2 or not self.flat_groups:  # (one parameter is its own flat buffer)
+            return None
+        flat = self._flat.get(id(group))
+        if flat is None or not flat.matches(params, self.state):
+            if any(p.grad is None for p in params):
+                return None  # (pack when every parameter takes part: their steps stay equal)
+            flat = FlatGroup.pack(params, self.state, lambda p: self.init_state(p, group))
+            self._flat[id(group)] = flat
+        return flat
 
     # -- parameter groups -----------------------------------------------------------------
     def add_param_group(self, param_group):
@@ -143,8 +173,7 @@ class Optimizer:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = Tensor._make(p.grad.xp.zeros_like(p.grad.data), p.grad._backend,
-                                      False, None)
+                p.grad = constant(p.grad.xp.zeros_like(p.grad.data), p.grad)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient, once.
@@ -174,7 +203,7 @@ class Optimizer:
                     if state is None:
                         state = states[p] = self.init_state(p, group)
                     update(p.data, grad.data, state, **options)
-                    p._version += 1  # the parameter changed in place
+                    p.bump_version()  # the parameter changed in place
         self.iterations += 1
         return loss
 
@@ -326,32 +355,6 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def lerp_(start, end, weight, scratch):
-    """``start ← start + weight·(end − start)`` in place, in the two forms PyTorch's ``lerp_``
-    uses (``end − (end − start)·(1 − weight)`` when weight ≥ 0.5), so results match it."""
-    xp = get_array_module(start)
-    xp.subtract(end, start, out=scratch)
-    if weight < 0.5:
-        scratch *= fast_scalars(start, weight)[0]
-        start += scratch
-    else:
-        scratch *= fast_scalars(start, 1.0 - weight)[0]
-        xp.subtract(end, scratch, out=start)
-    return start
-
-
-def ema_square_(v, g, beta2, scratch):
-    """``v ← β₂·v + (1 − β₂)·g²`` in place (the second moment of Adam and its relatives),
-    in PyTorch's order of operations: ``v·β₂``, then ``+ g·(1 − β₂)·g``."""
-    xp = get_array_module(v)
-    beta2, one_minus_beta2 = fast_scalars(v, beta2, 1.0 - beta2)
-    v *= beta2
-    xp.multiply(g, one_minus_beta2, out=scratch)
-    scratch *= g
-    v += scratch
-    return v
-
-
 def _pack_option(value):
     """A group option for ``state_dict``: minidl's schedules as their config."""
     from minidl.optim import schedules
@@ -373,8 +376,8 @@ def _as_tensors(value, p):
     """State values for ``state_dict``: arrays copied into Tensors, lists item by item."""
     if isinstance(value, list):
         return [_as_tensors(v, p) for v in value]
-    if isinstance(value, p._backend.array_types):
-        return Tensor._make(value.copy(), p._backend, False, None)
+    if isinstance(value, p.backend.array_types):
+        return constant(value.copy(), p)
     return value
 
 
@@ -390,7 +393,7 @@ def _onto(value, p, cast):
         return value
     from minidl import backends
     source = backends.backend_of_array(value)
-    if source is not p._backend:
+    if source is not p.backend:
         value = source.to_numpy(value)
     dtype = p.dtype if (cast and value.dtype.kind == "f") else value.dtype
     return p.xp.array(value, dtype=dtype)

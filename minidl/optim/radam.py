@@ -1,7 +1,7 @@
 """RAdam: Adam whose adaptive step is switched on only once its variance is tractable."""
 from minidl.backends import get_array_module
-from minidl.optim.optimizer import (Optimizer, check_betas, check_lr, check_nonnegative,
-                                    ema_square_, lerp_)
+from minidl.optim.kernels import ema_square_, lerp_
+from minidl.optim.optimizer import Optimizer, check_betas, check_lr, check_nonnegative
 
 
 class RAdam(Optimizer):

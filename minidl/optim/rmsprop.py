@@ -1,6 +1,7 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 from minidl.backends import get_array_module
-from minidl.optim.optimizer import Optimizer, check_lr, check_nonnegative, lerp_
+from minidl.optim.kernels import lerp_
+from minidl.optim.optimizer import Optimizer, check_lr, check_nonnegative
 
 
 class RMSprop(Optimizer):

@@ -12,20 +12,10 @@ import numpy as np
 import minidl as mdl
 from minidl.teaching.surfaces import get_surface
 
-# name -> (minidl.optim class name, fixed options); the learning rate comes from the surface
-OPTIMIZERS = {
-    "sgd": ("SGD", {}),
-    "momentum": ("SGD", {"momentum": 0.9}),
-    "nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
-    "adagrad": ("Adagrad", {}),
-    "rmsprop": ("RMSprop", {}),
-    "adadelta": ("Adadelta", {}),
-    "adam": ("Adam", {}),
-    "adamw": ("AdamW", {}),
-    "adamax": ("Adamax", {}),
-    "nadam": ("NAdam", {}),
-    "radam": ("RAdam", {}),
-}
+# name -> (minidl.optim.OPTIMIZERS name, fixed options); the learning rate comes from the surface
+OPTIMIZERS = {"sgd": ("sgd", {}), "momentum": ("sgd", {"momentum": 0.9}),
+              "nesterov": ("sgd", {"momentum": 0.9, "nesterov": True}),
+              **{name: (name, {}) for name in mdl.optim.OPTIMIZERS if name not in ("sgd", "lbfgs")}}
 
 
 class Trajectory:
@@ -70,9 +60,8 @@ def parse_spec(spec):
 
 def make_optimizer(name, params, lr):
     """The minidl optimizer called ``name`` (a key of ``OPTIMIZERS``) over ``params``."""
-    from minidl import optim
-    cls_name, options = OPTIMIZERS[name]
-    return getattr(optim, cls_name)(params, lr=lr, **options)
+    base, options = OPTIMIZERS[name]
+    return mdl.optim.OPTIMIZERS[base](params, lr=lr, **options)
 
 
 def run_optimizer(surface, name, lr=None, start=None, steps=None):

@@ -73,22 +73,17 @@ class Diagnostics(Callback):
             self._wrap(name, module)
 
     def on_train_end(self, trainer):
-        for module in self._wrapped:
-            module.__dict__.pop("forward", None)   # back to the class's forward
+        for handle in self._wrapped:
+            handle.remove()
         self._wrapped = []
 
     def _wrap(self, name, module):
-        forward = module.forward
-        callback = self
+        """Record the module's output through a forward hook (while ``_recording``)."""
+        def record(module, args, y):
+            if self._recording:
+                self._record_activation(name, module, y)
 
-        def recording_forward(*args, **kwargs):
-            y = forward(*args, **kwargs)
-            if callback._recording:
-                callback._record_activation(name, module, y)
-            return y
-
-        module.__dict__["forward"] = recording_forward   # an instance attribute wins
-        self._wrapped.append(module)
+        self._wrapped.append(module.register_forward_hook(record))
 
     # -- the batch hooks ------------------------------------------------------------------------
     def on_epoch_begin(self, trainer, epoch):

@@ -324,6 +324,20 @@ def _current_lr(optimizer, group, before, after):
     return float(lr)
 
 
+def _explainer_for(cls):
+    """The explainer of the nearest class in ``cls``'s hierarchy that has one (a subclass of
+    Adam is explained as Adam), unless a class on the way rewrote ``update``."""
+    for base in cls.__mro__:
+        explainer = EXPLAINERS.get(base.__name__)
+        if explainer is not None and base.__module__.startswith("minidl.optim"):
+            return explainer
+        if "update" in vars(base) or base.__name__ == "Optimizer":
+            break
+    raise NotImplementedError(f"explain_step: no explanation written for {cls.__name__}; "
+                              f"explained optimizers (and their subclasses that keep their "
+                              f"update): {', '.join(EXPLAINERS)}")
+
+
 def explain_step(optimizer, param, index=0, closure=None, name=None):
     """Run ``optimizer.step()`` and explain what it did to one element of ``param``.
 
@@ -340,11 +354,7 @@ def explain_step(optimizer, param, index=0, closure=None, name=None):
     Returns:
         An :class:`Explanation`; ``print`` it for the equations.
     """
-    kind = type(optimizer).__name__
-    explainer = EXPLAINERS.get(kind)
-    if explainer is None:
-        raise NotImplementedError(f"explain_step: no explanation written for {kind}; "
-                                  f"explained optimizers: {', '.join(EXPLAINERS)}")
+    explainer = _explainer_for(type(optimizer))
     group = _find_group(optimizer, param)
     if param.grad is None and closure is None:
         raise RuntimeError(f"explain_step: the parameter (shape {tuple(param.shape)}) has no "

@@ -67,16 +67,6 @@ def _norm(xp, array):
     return float(xp.sqrt((a * a).sum()).item())
 
 
-def _sum_to(xp, array, shape):
-    """Sum a broadcast gradient back to ``shape`` (what the engine does before delivering it)."""
-    if array.shape == tuple(shape):
-        return array
-    lead = array.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and array.shape[lead + i] != 1)
-    return array.sum(axis=axes).reshape(shape)
-
-
 def _fmt_shape(shape):
     if shape is None:
         return "-"
@@ -113,7 +103,7 @@ class BackwardTrace:
                 outgoing.append(Outgoing(i, "(needs no grad)", shape, None))
                 continue
             gx_data = gx.data if isinstance(gx, Tensor) else gx
-            norm = _norm(xp, _sum_to(xp, gx_data, shape))
+            norm = _norm(xp, gx_data)  # (the engine has summed it to the input's shape)
             if isinstance(parent, Tensor):
                 outgoing.append(Outgoing(i, self._names.get(id(parent), "leaf"), shape, norm))
             else:

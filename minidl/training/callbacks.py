@@ -6,7 +6,7 @@ stops training by setting ``trainer.stop_training = True``. Epoch indices count 
 import os
 import warnings
 
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 
 
 class Callback:
@@ -45,7 +45,7 @@ def _monitor_op(monitor, mode, who):
 
 def _copy_state(model):
     """A copy of the model's state (the state dict shares memory with the parameters)."""
-    return {k: Tensor._make(v.data.copy(), v._backend, False, None)
+    return {k: constant(v.data.copy(), v)
             for k, v in model.state_dict().items()}
 
 

@@ -18,9 +18,10 @@ import numpy as np
 
 from minidl import dtypes, random
 from minidl.autograd.grad_mode import no_grad
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.tensor import Tensor, constant
 from minidl.data.dataset import TensorDataset
 from minidl.data.loader import DataLoader
+from minidl.nn.loss import LOSSES
 from minidl.training.callbacks import Callback
 from minidl.training.history import History
 from minidl.training.metrics import get_metric
@@ -28,9 +29,6 @@ from minidl.training.progress import EpochProgress, choose_mode
 
 STATE_FORMAT = "minidl-trainer"
 
-_LOSSES = {"cross_entropy": "CrossEntropyLoss", "sparse_categorical_crossentropy":
-           "CrossEntropyLoss", "nll": "NLLLoss", "mse": "MSELoss",
-           "bce_with_logits": "BCEWithLogitsLoss"}
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -314,8 +312,7 @@ class Trainer:
         first = outputs[0]
         if len(outputs) == 1:
             return first
-        return Tensor._make(first.xp.concatenate([o.data for o in outputs]), first._backend,
-                            False, None)
+        return constant(first.xp.concatenate([o.data for o in outputs]), first)
 
     # -- checkpoints --------------------------------------------------------------------------
     def state_dict(self):
@@ -442,11 +439,10 @@ def _as_target(y, dtype=None):
 
 def _get_loss(loss):
     if isinstance(loss, str):
-        if loss not in _LOSSES:
-            raise ValueError(f"Trainer: unknown loss {loss!r}; known: {sorted(_LOSSES)} or a "
+        if loss not in LOSSES:
+            raise ValueError(f"Trainer: unknown loss {loss!r}; known: {sorted(LOSSES)} or a "
                              "loss module/function")
-        from minidl import nn
-        return getattr(nn, _LOSSES[loss])()
+        return LOSSES[loss]()
     if not callable(loss):
         raise TypeError(f"Trainer: loss must be callable or a name, got {type(loss).__name__}")
     return loss

@@ -5,7 +5,7 @@ import pytest
 import minidl as mdl
 from minidl import nn
 from minidl.autograd import gradcheck
-from minidl.nn import fused
+from minidl.autograd.ops import normalization as fused
 from tests.nn.helpers import assert_close, copy_weights, randn
 
 SHAPES = [(6, 3), (4, 3, 5), (2, 1)]

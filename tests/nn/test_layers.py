@@ -7,7 +7,7 @@ import pytest
 import minidl as mdl
 from minidl import nn
 from minidl.autograd import gradcheck
-from minidl.nn import elementwise
+from minidl.autograd.ops import activation as elementwise
 from tests.nn.helpers import assert_close, copy_weights, randn, torch_of
 
 # (minidl module, torch module factory); inputs include the kinks 0 and 6 and large values

@@ -5,7 +5,7 @@ import pytest
 import minidl as mdl
 from minidl import nn
 from minidl.autograd import gradcheck
-from minidl.nn import fused
+from minidl.autograd.ops import loss as fused
 from minidl.nn import functional as F
 from tests.nn.helpers import assert_close, randn
 

@@ -111,3 +111,21 @@ def test_errors_are_clear():
         explain_step(opt, w, 5)
     with pytest.raises(NotImplementedError, match="no explanation written for NAdam"):
         explain_step(mdl.optim.NAdam([w]), w, 0)
+
+
+def test_explain_step_dispatches_through_the_class_hierarchy():
+    import minidl as mdl
+    from minidl.teaching import explain_step
+
+    class MyAdam(mdl.optim.Adam):  # keeps Adam's update: explained as Adam
+        pass
+
+    class Rewritten(mdl.optim.Adam):
+        def update(self, theta, g, state, **options):
+            theta -= g
+
+    w = mdl.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    assert explain_step(MyAdam([w], lr=0.1), w).title.startswith("Adam")
+    with pytest.raises(NotImplementedError, match="Rewritten"):
+        explain_step(Rewritten([w]), w)

@@ -1,8 +1,9 @@
 """Matrix products: ``a @ b`` with NumPy's rules, and the fused dense layer ``x @ Wᵀ + b``."""
-from minidl.autograd import grad_mode
 from minidl.autograd.function import Function
+from minidl.autograd.ops.arithmetic import operand
+from minidl.autograd.ops.fused import FusedFunction
 from minidl.autograd.ops.shape import expand_dims, squeeze, swapaxes
-from minidl.autograd.tensor import Tensor
+from minidl.autograd.ops.unary import relu
 from minidl.backends import fast_scalars
 
 
@@ -30,47 +31,49 @@ class MatMul(Function):
         return gy @ _mT(b), _mT(a) @ gy
 
 
-class Linear(Function):
-    """y = x @ Wᵀ + b;    gx = gy @ W,   gW = gyᵀ @ x,   gb = Σ_batch gy   (one node)"""
+class Linear(FusedFunction):
+    """y = x @ Wᵀ + b;    gx = gy @ W,   gW = gyᵀ @ x,   gb = Σ_batch gy   (one node)
+
+    Its twin is ``x @ Wᵀ + b`` from ``matmul`` and ``+`` (what a recorded backward
+    differentiates); on arrays the three products above run directly, which spares the four
+    graph-free nodes the twin would make.
+    """
     def forward(self, x, weight, bias=None):
-        self.save_inputs(0, 1)
+        self.save_inputs(0, 1) if bias is None else self.save_inputs(0, 1, 2)  # (the twin's)
         y = x @ weight.T
         if bias is not None:
             y += bias  # y is our own fresh array: adding in place saves a temporary
         return y
 
-    def backward(self, gy):
-        x, weight = self.saved_tensors
-        return self.grads(gy, x, weight)
+    def backward_arrays(self, gy):
+        saved = self.saved_tensors
+        return self.grads(gy, saved[0].data, saved[1].data)
 
     def grads(self, gy, x, weight):
-        """The three gradients for the output gradient ``gy`` (only those a parent wants)."""
+        """gx = gy @ W,  gW = gyᵀ @ x,  gb = Σ_batch gy on arrays (only those a parent wants)."""
         parents = self.parents
-        need_x, need_w = parents[0] is not None, parents[1] is not None
-        need_b = len(parents) > 2 and parents[2] is not None
-        if not grad_mode.state.enabled:
-            # Not recorded (no create_graph): the same three formulas straight on the arrays,
-            # which spares the four graph-free nodes the Tensor version would make.
-            return _linear_grads(gy.data, x.data, weight.data, need_x, need_w, need_b,
-                                 gy._backend)
-        gx = gy @ weight if need_x else None
-        gw = gb = None
-        if need_w or need_b:
-            g2 = gy if gy.ndim == 2 else gy.reshape((-1, gy.shape[-1]))
-            if need_w:
-                x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
-                gw = _mT(g2) @ x2
-            if need_b:
-                gb = g2.sum(axis=0)
+        gx = gw = gb = None
+        if parents[0] is not None:
+            gx = gy @ weight
+        g2 = gy if gy.ndim == 2 else gy.reshape((-1, gy.shape[-1]))
+        if parents[1] is not None:
+            x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
+            gw = g2.T @ x2
+        if len(parents) > 2 and parents[2] is not None:
+            gb = g2.sum(axis=0)
         return gx, gw, gb
+
+    def twin(self, x, weight, bias=None):
+        y = matmul(x, _mT(weight))
+        return y if bias is None else y + bias
 
 
 class LinearReLU(Linear):
     """y = max(x @ Wᵀ + b, 0);    g = gy·[y > 0],  then gx = g @ W,  gW = gᵀ @ x,  gb = Σ_batch g
 
-    A dense layer and its ReLU as one node (``nn.MLP`` uses it for each Linear → ReLU pair): the
-    ReLU runs in place on the layer's fresh output, so the pair costs one node and one array
-    instead of two. Its readable twin is ``relu(linear(x, W, b))``, the test oracle.
+    A dense layer and its ReLU as one node (``nn.Sequential`` runs each Linear → ReLU pair
+    this way): the ReLU runs in place on the layer's fresh output, so the pair costs one node
+    and one array instead of two. Its twin is ``relu(linear(x, W, b))``.
     """
     def forward(self, x, weight, bias=None):
         y = super().forward(x, weight, bias)
@@ -78,34 +81,18 @@ class LinearReLU(Linear):
         (zero,) = fast_scalars(y, 0)
         return self.xp.maximum(y, zero, out=y)
 
-    def backward(self, gy):
-        x, weight, y = self.saved_tensors
-        (zero,) = fast_scalars(y.data, 0)
-        positive = y.data > zero
-        if grad_mode.state.enabled:  # recorded: the mask enters as a constant (relu'' = 0)
-            g = gy * Tensor._make(positive, y._backend, False, None)
-        else:
-            g = Tensor._make(gy.data * positive, gy._backend, False, None)
-        return self.grads(g, x, weight)
+    def backward_arrays(self, gy):
+        saved = self.saved_tensors  # x, W, (b,) y
+        y = saved[-1].data
+        (zero,) = fast_scalars(y, 0)
+        return self.grads(gy * (y > zero), saved[0].data, saved[1].data)
 
-
-def _linear_grads(gy, x, weight, need_x, need_w, need_b, backend):
-    """``Linear.backward`` on arrays: gx = gy @ W,  gW = gyᵀ @ x,  gb = Σ_batch gy."""
-    gx = gw = gb = None
-    if need_x:
-        gx = Tensor._make(gy @ weight, backend, False, None)
-    g2 = gy if gy.ndim == 2 else gy.reshape((-1, gy.shape[-1]))
-    if need_w:
-        x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
-        gw = Tensor._make(g2.T @ x2, backend, False, None)
-    if need_b:
-        gb = Tensor._make(g2.sum(axis=0), backend, False, None)
-    return gx, gw, gb
+    def twin(self, x, weight, bias=None):
+        return relu(super().twin(x, weight, bias))
 
 
 def matmul(a, b):
     """Matrix product with NumPy's broadcasting and 1-D rules."""
-    from minidl.autograd.ops.arithmetic import operand
     a, b = operand(a), operand(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least one dimension, got shapes "

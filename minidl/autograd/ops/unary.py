@@ -3,12 +3,7 @@ from minidl import dtypes
 from minidl.autograd import grad_mode
 from minidl.autograd.function import Function
 from minidl.autograd.ops.arithmetic import broadcast_error, operand
-from minidl.autograd.tensor import Tensor
-
-
-def _const(like, array):
-    """A constant (no-grad) tensor on ``like``'s device."""
-    return Tensor._make(array, like._backend, False, None)
+from minidl.autograd.tensor import Tensor, constant
 
 
 class Exp(Function):
@@ -52,7 +47,7 @@ class Abs(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * _const(x, self.xp.sign(x.data))
+        return gy * constant(self.xp.sign(x.data), x)
 
 
 class Tanh(Function):
@@ -89,8 +84,8 @@ class ReLU(Function):
     def backward(self, gy):
         (y,) = self.saved_tensors
         if not grad_mode.state.enabled:  # not recorded: one multiply on the arrays, no node
-            return _const(gy, gy.data * (y.data > 0))
-        return gy * _const(y, y.data > 0)
+            return constant(gy.data * (y.data > 0), gy)
+        return gy * constant(y.data > 0, y)
 
 
 class Clip(Function):
@@ -107,7 +102,7 @@ class Clip(Function):
             inside &= x.data >= self.lo
         if self.hi is not None:
             inside &= x.data <= self.hi
-        return gy * _const(x, inside)
+        return gy * constant(inside, x)
 
 
 class Maximum(Function):
@@ -140,7 +135,7 @@ def _split_ties(xp, gy, a, b, wins):
     tie = (da == db) * 0.5
     share_a = (wins(da, db) + tie).astype(dtype)
     share_b = (wins(db, da) + tie).astype(dtype)
-    return gy * _const(gy, share_a), gy * _const(gy, share_b)
+    return gy * constant(share_a, gy), gy * constant(share_b, gy)
 
 
 class Where(Function):
@@ -150,8 +145,8 @@ class Where(Function):
         return self.xp.where(condition, a, b)
 
     def backward(self, gy):
-        c = _const(gy, self.condition)
-        zero = _const(gy, self.xp.zeros((), dtype=gy.dtype))
+        c = constant(self.condition, gy)
+        zero = constant(self.xp.zeros((), dtype=gy.dtype), gy)
         return where(c, gy, zero), where(c, zero, gy)
 
 
@@ -218,6 +213,21 @@ def sigmoid(x):
 
 def relu(x):
     return ReLU.apply(x)
+
+
+class ClipValue(Function):
+    """y = clip(x, lo, hi);    gx = gy   (clips the value only: a straight-through clip)"""
+    def forward(self, x, lo, hi):
+        return self.xp.clip(x, lo, hi)
+
+    def backward(self, gy):
+        return gy
+
+
+def clip_value(x, lo, hi):
+    """``x`` clamped to [lo, hi] in value, its gradient passed through unchanged (a
+    straight-through clip, as scikit-learn's log-loss clips p but not its gradient)."""
+    return ClipValue.apply(x, lo=lo, hi=hi)
 
 
 def clip(x, min=None, max=None):

@@ -6,13 +6,9 @@ x = 0, relu6 passes no gradient at x = 0 and x = 6.
 """
 import math
 
-from minidl.autograd import ops
 from minidl.autograd.function import Function
-from minidl.autograd.tensor import Tensor
-
-
-def _const(like, array):
-    return Tensor._make(array, like._backend, False, None)
+from minidl.autograd.ops.unary import exp, sigmoid, where
+from minidl.autograd.tensor import constant
 
 
 class LeakyReLU(Function):
@@ -24,7 +20,7 @@ class LeakyReLU(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return ops.where(_const(x, x.data > 0), gy, gy * self.slope)
+        return where(constant(x.data > 0, x), gy, gy * self.slope)
 
 
 class ELU(Function):
@@ -39,7 +35,7 @@ class ELU(Function):
 
     def backward(self, gy):
         x, y = self.saved_tensors
-        return ops.where(_const(x, x.data > 0), gy, gy * (y + self.alpha))
+        return where(constant(x.data > 0, x), gy, gy * (y + self.alpha))
 
 
 class Softplus(Function):
@@ -59,8 +55,8 @@ class Softplus(Function):
     def backward(self, gy):
         (x,) = self.saved_tensors
         z = x * self.beta if self.beta != 1 else x
-        linear = _const(x, z.data > self.threshold)
-        return ops.where(linear, gy, gy * ops.sigmoid(z))
+        linear = constant(z.data > self.threshold, x)
+        return where(linear, gy, gy * sigmoid(z))
 
 
 class ReLU6(Function):
@@ -72,7 +68,7 @@ class ReLU6(Function):
     def backward(self, gy):
         (x,) = self.saved_tensors
         inside = (x.data > 0) & (x.data < 6)
-        return gy * _const(x, inside.astype(gy.dtype))
+        return gy * constant(inside.astype(gy.dtype), x)
 
 
 class NormalCDF(Function):
@@ -83,7 +79,7 @@ class NormalCDF(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * (ops.exp(x * x * -0.5) * _INV_SQRT_2PI)
+        return gy * (exp(x * x * -0.5) * _INV_SQRT_2PI)
 
 
 _SQRT1_2 = math.sqrt(0.5)

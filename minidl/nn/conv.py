@@ -104,7 +104,27 @@ class _ConvNd(Module):
         return s
 
 
-class Conv2d(_ConvNd):
+class _ForwardConv(_ConvNd):
+    """Shared by the (not transposed) convolutions :class:`Conv1d` and :class:`Conv2d`:
+    PyTorch's signature, and a forward that checks the input, applies a non-zero
+    ``padding_mode``, then calls the class's ``convolve`` (``CF._conv1d`` or ``CF._conv2d``)
+    with no further padding."""
+
+    convolve = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, device=device, dtype=dtype)
+
+    def forward(self, x):
+        self._check_input(x)
+        x, pads = self._pad_input(x)
+        return self.convolve(x, self.weight, self.bias, self.stride, 0, self.dilation,
+                             self.groups, type(self).__name__, pads)
+
+
+class Conv2d(_ForwardConv):
     """2-D convolution over (N, C_in, H, W) or (C_in, H, W) input:
     y[n, o] = b[o] + Σ_c W[o, c] ⋆ x[n, c] (cross-correlation, within each group).
 
@@ -120,19 +140,10 @@ class Conv2d(_ConvNd):
         ((4, 1, 3, 3), (2, 4, 28, 28))
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, device=device, dtype=dtype)
-
-    def forward(self, x):
-        self._check_input(x)
-        x, pads = self._pad_input(x)
-        return CF._conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups,
-                          "Conv2d", pads)
+    convolve = staticmethod(CF._conv2d)
 
 
-class Conv1d(_ConvNd):
+class Conv1d(_ForwardConv):
     """1-D convolution over (N, C_in, L) or (C_in, L) input; as :class:`Conv2d` with one
     spatial axis (weight (out, in/groups, k)).
 
@@ -144,16 +155,7 @@ class Conv1d(_ConvNd):
 
     spatial = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, device=device, dtype=dtype)
-
-    def forward(self, x):
-        self._check_input(x)
-        x, pads = self._pad_input(x)
-        return CF._conv1d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups,
-                          "Conv1d", pads)
+    convolve = staticmethod(CF._conv1d)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -167,7 +167,7 @@ class LBFGS(Optimizer):
 
         flat_grad = self._gather_flat_grad()
         opt_cond = float(xp.abs(flat_grad).max()) <= tolerance_grad
-        if opt_cond:                                   # already optimal
+        if opt_cond:                                   # the gradient already vanishes
             return orig_loss
 
         d = state.get("d")
@@ -226,7 +226,7 @@ class LBFGS(Optimizer):
                 t = min(1.0, 1.0 / float(xp.abs(flat_grad).sum())) * lr
             else:
                 t = lr
-            gtd = float(xp.dot(flat_grad, d))          # directional derivative gᵀd
+            gtd = float(xp.dot(flat_grad, d))          # the slope of f along d, gᵀd
             if gtd > -tolerance_change:
                 break
 
@@ -245,7 +245,7 @@ class LBFGS(Optimizer):
                 self._add_grad(t, d)
                 opt_cond = float(xp.abs(flat_grad).max()) <= tolerance_grad
             else:
-                self._add_grad(t, d)                   # fixed step, no line search
+                self._add_grad(t, d)                   # without a line search: x ← x + t·d
                 if n_iter != max_iter:
                     loss = float(evaluate())
                     flat_grad = self._gather_flat_grad()

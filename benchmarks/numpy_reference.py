@@ -79,13 +79,16 @@ class NumpyMLP:
             cache = {"input": h}
             if self.batchnorm:
                 z, cache["bn"] = self._batchnorm_forward(z, layer)
-            np.maximum(z, 0, out=z)                      # ReLU in place
-            cache["relu"] = z
             if self.p > 0:
-                keep = self.rng.random(z.shape, dtype=F32) >= self.p
-                mask = keep * F32(1.0 / (1.0 - self.p))  # inverted dropout, float32 mask
-                z = z * mask                             # the ReLU output is needed for backward
+                # ReLU and the dropout scale in one float32 mask: relu(z)·keep/(1 − p) = z·mask
+                mask = z > 0
+                mask &= self.rng.random(z.shape, dtype=F32) >= self.p
+                mask = np.multiply(mask, F32(1.0 / (1.0 - self.p)), dtype=F32)
+                z *= mask                                # z is ours (BatchNorm's y or h @ Wᵀ)
                 cache["mask"] = mask
+            else:
+                np.maximum(z, 0, out=z)                  # ReLU in place
+                cache["relu"] = z
             caches.append(cache)
             h = z
         last = self.layers[-1]
@@ -111,8 +114,9 @@ class NumpyMLP:
         for i in range(len(self.layers) - 2, -1, -1):
             layer, cache = self.layers[i], caches[i]
             if self.p > 0:
-                g *= cache["mask"]
-            g *= cache["relu"] > 0                       # ReLU' (the output is > 0 where x > 0)
+                g *= cache["mask"]                       # ReLU' and dropout in one product
+            else:
+                g *= cache["relu"] > 0                   # ReLU' (the output is > 0 where x > 0)
             if self.batchnorm:
                 g = self._batchnorm_backward(g, layer, cache["bn"], grads)
             grads[id(layer["weight"])] = g.T @ cache["input"]
@@ -122,35 +126,39 @@ class NumpyMLP:
         return loss, grads
 
     def _batchnorm_forward(self, z, layer):
-        """Training mode: x̂ = (z − μ_B) / √(σ²_B + ε), y = γ·x̂ + β; running stats updated."""
+        """Training mode: x̂ = (z − μ_B) / √(σ²_B + ε), y = γ·x̂ + β; running stats updated.
+
+        z becomes x̂ in place (kept for backward); y is the one new array.
+        """
         n = z.shape[0]
-        mu = z.mean(axis=0)
-        z -= mu                                          # z is ours: center it in place
-        var = np.einsum("ij,ij->j", z, z) / F32(n)       # biased batch variance, no temporary
+        mu = np.einsum("ij->j", z)
+        mu *= F32(1.0 / n)
+        z -= mu
+        var = np.einsum("ij,ij->j", z, z)                # Σ (z − μ)², no temporary
+        var *= F32(1.0 / n)                              # biased batch variance
         inv_std = 1.0 / np.sqrt(var + F32(self.bn_eps))
-        z *= inv_std                                     # x̂
-        xhat = z.copy()                                  # kept for backward
-        z *= layer["gamma"]
-        z += layer["beta"]
+        z *= inv_std                                     # x̂, in place
+        y = z * layer["gamma"]
+        y += layer["beta"]
         mom = self.bn_momentum
         layer["running_mean"] *= 1.0 - mom
         layer["running_mean"] += mom * mu
         layer["running_var"] *= 1.0 - mom
         layer["running_var"] += (mom * n / (n - 1)) * var  # unbiased, as PyTorch
-        return z, (xhat, inv_std)
+        return y, (z, inv_std)
 
     def _batchnorm_backward(self, g, layer, cache, grads):
         """gx = (γ / σ) · (gy − mean(gy) − x̂ · mean(gy · x̂)), with σ = √(σ²_B + ε)."""
         xhat, inv_std = cache
         n = g.shape[0]
-        g_beta = g.sum(axis=0)
+        g_beta = np.einsum("ij->j", g)
         g_gamma = np.einsum("ij,ij->j", g, xhat)
         grads[id(layer["beta"])] = g_beta
         grads[id(layer["gamma"])] = g_gamma
-        xhat *= g_gamma / F32(n)                         # xhat is no longer needed: reuse it
+        xhat *= g_gamma / F32(n)                         # x̂ is no longer needed: reuse it
         g -= xhat
         g -= g_beta / F32(n)
-        g *= layer["gamma"] * inv_std
+        g *= layer["gamma"] * inv_std                    # all in place in g
         return g
 
     # -- Adam ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from minidl.nn.activation import (ACTIVATIONS, ELU, GELU, Identity, LeakyReLU, L
 from minidl.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from minidl.nn.container import ModuleDict, ModuleList, Sequential
 from minidl.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from minidl.nn.convnet import mnist_convnet  # registers 'mnist_convnet' (nn.registry)
 from minidl.nn.dropout import Dropout, Dropout2d
 from minidl.nn.flatten import Flatten, Unflatten
 from minidl.nn.fold import Fold, Unfold

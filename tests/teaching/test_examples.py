@@ -102,11 +102,17 @@ def test_07_gradient_flow():
     assert out == expected[:len(out)] and len(out) == 13     # depths 1, 2, 4, 8
 
 
+def test_11_convolution_by_hand():
+    # deterministic (float64, fixed seed): the whole output is the docstring's
+    assert run("11_convolution_by_hand.py") == expected_output(
+        EXAMPLES / "11_convolution_by_hand.py")
+
+
 TESTED = ["01_sgd_momentum_by_hand.py", "02_batch_vs_minibatch.py",
           "03_optimizers_on_a_saddle.py", "04_learning_rate_decay.py", "05_mnist_mlp.py",
           "06_batchnorm_dropout.py", "07_gradient_flow_sigmoid_vs_relu.py",
           "08_keras_seven_steps.py", "09_keras_custom_layers.py",
-          "10_keras_mnist_like_the_cli.py"]
+          "10_keras_mnist_like_the_cli.py", "11_convolution_by_hand.py"]
 
 
 @pytest.mark.skipif(not os.environ.get("MINIDL_DATA"),

@@ -45,7 +45,9 @@ def window_max(xp, x, kernel, stride, padding, dilation, out, with_choice):
         v = win[..., i, j]
         later_is_larger = v > y     # strictly: on a tie the earlier offset keeps it
         xp.maximum(y, v, out=y)     # (and a NaN propagates, as in PyTorch)
-        xp.copyto(choice, index, where=later_is_larger)
+        # choice ← index where later_is_larger. index exceeds every earlier offset, so a
+        # branch-free maximum does it (a masked copyto is ~50× slower on a random mask)
+        xp.maximum(choice, xp.multiply(later_is_larger, index, dtype=choice.dtype), out=choice)
     return y, choice
 
 
@@ -97,11 +99,18 @@ class MaxPoolScatter(Function):
                            g.dtype)
         (sh, sw), (dh, dw) = stride, dilation
         oh, ow = g.shape[-2:]
+        # -- fast path: windows that do not overlap (kernel = stride, no dilation, as in every
+        # MaxPool2d(k)) own their slices of the target, so each slice is written once,
+        # g·[choice = index], with no temporary and no addition; the general loop adds.
+        disjoint = tuple(kernel) == tuple(stride) and (dh, dw) == (1, 1)
         zero = xp.zeros((), dtype=g.dtype)
         for index, (i, j) in enumerate(_offsets(kernel)):
             rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)
             cols = slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)
-            target[..., rows, cols] += xp.where(choice == index, g, zero)
+            if disjoint:
+                xp.multiply(g, choice == index, out=target[..., rows, cols])
+            else:
+                target[..., rows, cols] += xp.where(choice == index, g, zero)
         return crop2d(target, padding, size)
 
     def backward(self, gy):

@@ -1,0 +1,120 @@
+"""The channels-last fast paths of conv2d / max_pool2d give the readable paths' numbers.
+
+A convolution's output is stored pixel by pixel (channels innermost) behind its (N, C, H, W)
+shape; the ops then copy windows in (i, j, c) order, keep that layout through max-pooling and
+ReLU, and send gradients back in it (``ops/conv.py``, ``ops/pool.py``). Here each fast path is
+compared with the same op on a C-contiguous copy of its input (the (c, i, j) path), values and
+gradients, and the layouts themselves are checked, so that a change that silently leaves the
+fast path shows up.
+"""
+import numpy as np
+import pytest
+
+import minidl as mdl
+import minidl.nn.functional as F
+from minidl.autograd import gradcheck
+
+
+def channels_last(array, device, requires_grad=True):
+    """A tensor of shape (N, C, H, W) stored as (N, H, W, C): a transposed view."""
+    t = mdl.tensor(np.ascontiguousarray(array.transpose(0, 2, 3, 1)), device=device,
+                   requires_grad=requires_grad)
+    return t, t.transpose(0, 3, 1, 2)
+
+
+def is_channels_last(t):
+    return t.data.strides[1] < t.data.strides[3]
+
+
+GEOMETRIES = [  # (C, H, W, O, kernel, stride, padding, dilation)
+    (3, 7, 6, 4, 3, 1, 0, 1),
+    (4, 9, 8, 5, (3, 2), 2, 1, 1),     # H + 2p − k not a multiple of the stride
+    (2, 8, 8, 3, 2, 3, (1, 2), 2),
+    (5, 6, 6, 2, 1, 1, 0, 1),          # 1×1 kernel
+]
+
+
+@pytest.mark.parametrize("c, h, w, o, k, s, p, d", GEOMETRIES)
+def test_conv2d_channels_last_equals_contiguous(c, h, w, o, k, s, p, d, device, rng):
+    x_np = rng.standard_normal((2, c, h, w))
+    kh, kw = (k, k) if isinstance(k, int) else k
+    w_np = rng.standard_normal((o, c, kh, kw))
+    b_np = rng.standard_normal(o)
+    leaf_cl, x_cl = channels_last(x_np, device)
+    x_c = mdl.tensor(x_np, device=device, requires_grad=True)
+    assert is_channels_last(x_cl) and not is_channels_last(x_c)
+    results, g_np = [], None
+    for x, leaf in ((x_cl, leaf_cl), (x_c, x_c)):
+        weight = mdl.tensor(w_np, device=device, requires_grad=True)
+        bias = mdl.tensor(b_np, device=device, requires_grad=True)
+        y = F.conv2d(x, weight, bias, stride=s, padding=p, dilation=d)
+        if g_np is None:
+            g_np = rng.standard_normal(y.shape)
+        (y * mdl.tensor(g_np, device=device)).sum().backward()
+        gx = leaf.grad.numpy()
+        if leaf is leaf_cl:
+            gx = gx.transpose(0, 3, 1, 2)
+        results.append((y.numpy(), gx, weight.grad.numpy(), bias.grad.numpy()))
+    for fast, readable in zip(*results):
+        np.testing.assert_allclose(fast, readable, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_stack_keeps_channels_last_and_gradchecks(device, rng):
+    """conv → relu → max-pool → conv: the intermediates stay pixel-major, gradients are exact."""
+    x = mdl.tensor(rng.standard_normal((2, 2, 9, 9)), device=device, requires_grad=True)
+    w1 = mdl.tensor(rng.standard_normal((3, 2, 3, 3)), device=device, requires_grad=True)
+    w2 = mdl.tensor(rng.standard_normal((4, 3, 2, 2)), device=device, requires_grad=True)
+    b2 = mdl.tensor(rng.standard_normal(4), device=device, requires_grad=True)
+
+    def net(x, w1, w2, b2):
+        h = F.max_pool2d(F.relu(F.conv2d(x, w1)), 2)
+        return F.conv2d(h, w2, b2, padding=1)
+
+    h = F.conv2d(x, w1)
+    assert is_channels_last(h)
+    pooled = F.max_pool2d(F.relu(h), 2)
+    assert is_channels_last(pooled)
+    pooled.retain_grad()
+    F.conv2d(pooled, w2, b2).sum().backward()
+    assert is_channels_last(pooled.grad)
+    assert gradcheck(net, (x, w1, w2, b2))
+
+
+def first_max_gradient(x, k):
+    """The max-pool gradient by its definition: each window's 1 goes to its first maximum."""
+    n, c, h, w = x.shape
+    g = np.zeros_like(x)
+    for a in range(n):
+        for b in range(c):
+            for i in range(h // k):
+                for j in range(w // k):
+                    window = x[a, b, i * k:(i + 1) * k, j * k:(j + 1) * k]
+                    r, s = divmod(int(np.argmax(window)), k)   # argmax: the first maximum
+                    g[a, b, i * k + r, j * k + s] += 1.0
+    return g
+
+
+@pytest.mark.parametrize("h, w", [(8, 8), (9, 7)])
+def test_max_pool_channels_last_ties_go_to_the_first_maximum(h, w, device, rng):
+    x_np = rng.integers(0, 3, (2, 3, h, w)).astype(np.float64)  # many ties
+    leaf_cl, x_cl = channels_last(x_np, device)
+    x_c = mdl.tensor(x_np, device=device, requires_grad=True)
+    for x, leaf in ((x_cl, leaf_cl), (x_c, x_c)):
+        y = F.max_pool2d(x, 2)
+        assert is_channels_last(y) == (x is x_cl)
+        y.sum().backward()
+        gx = leaf.grad.numpy()
+        if leaf is leaf_cl:
+            gx = gx.transpose(0, 3, 1, 2)
+        np.testing.assert_array_equal(gx, first_max_gradient(x_np, 2))
+
+
+def test_max_pool_overlapping_windows_still_add(device, rng):
+    """kernel 3, stride 2: windows overlap, so the slow (adding) scatter must run."""
+    x_np = rng.standard_normal((1, 2, 7, 7))
+    leaf_cl, x_cl = channels_last(x_np, device)
+    F.max_pool2d(x_cl, 3, stride=2).sum().backward()
+    x_c = mdl.tensor(x_np, device=device, requires_grad=True)
+    F.max_pool2d(x_c, 3, stride=2).sum().backward()
+    np.testing.assert_array_equal(leaf_cl.grad.numpy().transpose(0, 3, 1, 2), x_c.grad.numpy())
+    assert x_c.grad.numpy().max() >= 2.0      # some pixel is the maximum of two windows

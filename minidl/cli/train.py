@@ -11,11 +11,17 @@ history, RNG, and plain-data records of the architecture and the preprocessing, 
 A run never replaces another one unasked: without ``--out``, a new run whose default folder
 (``runs/mnist-mlp``) already holds a run goes to the next free ``runs/mnist-mlp-2``, ``-3``…;
 an explicit ``--out`` holding a run is refused unless ``--overwrite`` is given.
+
+``mpiexec -n N python -m minidl train --distributed`` trains data-parallel on N processes:
+each rank takes its shard of every batch (``--batch-size`` per rank, so the global batch is
+N × that), gradients are averaged in ``backward()``, only rank 0 prints and writes files,
+and a failing rank ends the whole job.
 """
 import json
 import os
 import sys
 import time
+import traceback
 
 import numpy as np
 
@@ -136,16 +142,47 @@ def add_parser(subparsers):
                         "none or plateau")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar, one plain line per epoch instead")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training on the processes of an MPI launcher: "
+                        "mpiexec -n N python -m minidl train --distributed (needs pip install "
+                        "minidl[dist]). Each rank trains on its shard of every batch: "
+                        "--batch-size is per rank, so the global batch is N x --batch-size. "
+                        "Only rank 0 prints and writes files; every rank resumes from the "
+                        "same --resume checkpoint")
     p.set_defaults(run=run)
     return p
 
 
 def run(args):
+    if not getattr(args, "distributed", False):
+        return _run(args, None)
+    from minidl import distributed as dist
+    try:
+        world = dist.init()
+    except ImportError as exc:
+        print(f"minidl train: --distributed: {exc}", file=sys.stderr)
+        return 2
+    if world.size == 1:
+        return _run(args, world)
+    # A rank that fails or stops must end the job: the others would wait in a collective.
+    try:
+        code = _run(args, world)
+    except BaseException as exc:  # noqa: BLE001  (Ctrl-C and errors alike)
+        traceback.print_exc()
+        dist.abort(130 if isinstance(exc, KeyboardInterrupt) else 1)
+    if code:
+        dist.abort(code)
+    return code
+
+
+def _run(args, world):
     import minidl as mdl
     from minidl.data import DataUnavailableError
     from minidl.data.idx import IDXFormatError
 
     started = time.perf_counter()
+    main = world is None or world.is_main_process
+    say = print if main else _silent
     resume_state = None
     if args.resume:
         resume_state, resume_path = _load_resume(args.resume)
@@ -162,7 +199,7 @@ def run(args):
         print(f"minidl train: {exc}", file=sys.stderr)
         return 2
     if note:
-        print(note)
+        say(note)
     args.out = out
     device = args.device or mdl.backends.default_device()
     try:
@@ -170,7 +207,8 @@ def run(args):
     except (RuntimeError, ValueError) as exc:
         print(f"minidl train: --device {device}: {exc}", file=sys.stderr)
         return 2
-    _print_config(config, args, device, resume_state)
+    if main:
+        _print_config(config, args, device, resume_state, world)
 
     try:
         data = load_data(config, args.data)
@@ -181,11 +219,14 @@ def run(args):
 
     mdl.manual_seed(config["seed"])
     model = build_model(config).to(device)
+    if world is not None:  # the same model everywhere; BatchNorm statistics over all ranks
+        model = mdl.distributed.DistributedDataParallel(
+            mdl.distributed.SyncBatchNorm.convert_sync_batchnorm(model))
     optimizer = build_optimizer(config, model)
     train_loader = make_loader(x_train, y_train, config["batch_size"], device,
-                               shuffle=True, seed=config["seed"])
-    val_loader = (make_loader(x_val, y_val, 1000, device) if len(y_val) else None)
-    test_loader = make_loader(x_test, y_test, 1000, device)
+                               shuffle=True, seed=config["seed"], world=world)
+    val_loader = (make_loader(x_val, y_val, 1000, device, world=world) if len(y_val) else None)
+    test_loader = make_loader(x_test, y_test, 1000, device, world=world)
     scheduler, interval = build_scheduler(config, optimizer, len(train_loader))
     os.makedirs(args.out, exist_ok=True)
     checkpoint_path = os.path.join(args.out, CHECKPOINT)
@@ -193,8 +234,11 @@ def run(args):
     trainer = mdl.Trainer(model, optimizer, mdl.nn.CrossEntropyLoss(), scheduler=scheduler,
                           scheduler_interval=interval, callbacks=[saver])
     if resume_state is not None:
+        if world is not None:  # checkpoints hold the unwrapped model's keys
+            resume_state = dict(resume_state, model={"module." + k: v for k, v in
+                                                     resume_state["model"].items()})
         trainer.load_state_dict(resume_state)
-        print(f"resumed from {resume_path} after epoch {trainer.epoch}")
+        say(f"resumed from {resume_path} after epoch {trainer.epoch}")
 
     remaining = config["epochs"] - trainer.epoch
     train_start = time.perf_counter()
@@ -231,6 +275,7 @@ def run(args):
         "train_time_s": round(train_time, 3),
         "wall_time_s": round(time.perf_counter() - started, 3),
         "device": device,
+        "ranks": 1 if world is None else world.size,
         "config": config,
         "history": history,
     }
@@ -238,6 +283,8 @@ def run(args):
         best = int(np.argmax(history["val_accuracy"]))
         metrics["best_val_accuracy"] = history["val_accuracy"][best]
         metrics["best_epoch"] = best + 1
+    if not main:
+        return 0
     metrics.update({k: v for k, v in saver.record.items() if k != "classes"})
     metrics_path = os.path.join(args.out, METRICS)
     with atomic_write(metrics_path, "w") as f:
@@ -319,7 +366,7 @@ def hidden_sizes(text):
     return sizes
 
 
-def _print_config(config, args, device, resume_state):
+def _print_config(config, args, device, resume_state, world=None):
     lr = config["lr"] if config["lr"] is not None else LEARNING_RATES[config["optimizer"]]
     data = args.data or os.environ.get("MINIDL_DATA") or "~/.cache/minidl"
     lines = [
@@ -327,8 +374,10 @@ def _print_config(config, args, device, resume_state):
         ("model", describe_model(config)),
         ("optimizer", f"{config['optimizer']}, lr {lr:g}, weight decay {config['weight_decay']:g}"
                       f", schedule {config['schedule']}"),
-        ("training", f"{_plural(config['epochs'], 'epoch')}, batch {config['batch_size']}, "
-                     f"validation split {config['val_split']:g}"
+        ("training", f"{_plural(config['epochs'], 'epoch')}, batch {config['batch_size']}"
+                     + (f" per rank x {world.size} ranks = {config['batch_size'] * world.size}"
+                        if world is not None else "")
+                     + f", validation split {config['val_split']:g}"
                      + (f", first {config['limit']} images" if config["limit"] else "")),
         ("run", f"seed {config['seed']}, device {device}, output {args.out}"
                 + (", resuming" if resume_state is not None else "")),
@@ -336,6 +385,10 @@ def _print_config(config, args, device, resume_state):
     print("minidl train")
     for key, value in lines:
         print(f"  {key:<10} {value}")
+
+
+def _silent(*args, **kwargs):
+    pass
 
 
 def describe_model(config):
@@ -418,14 +471,19 @@ def load_data(config, root=None):
     return x[train], labels[train], x[val], labels[val], x_test, test_labels
 
 
-def make_loader(x, y, batch_size, device, shuffle=False, seed=None):
-    """A loader over (x, y); on an accelerator the whole set is uploaded once."""
+def make_loader(x, y, batch_size, device, shuffle=False, seed=None, world=None):
+    """A loader over (x, y); on an accelerator the whole set is uploaded once. Data-parallel
+    (``world``): this rank's shard, reshuffled each epoch alike on every rank."""
     import minidl as mdl
-    from minidl.data import DataLoader, TensorDataset
+    from minidl.data import DataLoader, DistributedSampler, TensorDataset
     if device != "cpu":
         x, y = mdl.tensor(x, device=device), mdl.tensor(y, device=device)
-    return DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle, seed=seed,
-                      device=device)
+    dataset = TensorDataset(x, y)
+    if world is not None:
+        sampler = DistributedSampler(dataset, world.size, world.rank, shuffle=shuffle,
+                                     seed=seed or 0)
+        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, device=device)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, seed=seed, device=device)
 
 
 def dataset_module(config):
@@ -502,8 +560,12 @@ class SaveCheckpoint(Callback):
         self.written = False
 
     def on_epoch_end(self, trainer, epoch, logs):
+        if not trainer.is_main_process:  # data-parallel: rank 0 writes
+            return
         from minidl.serialization import save
         state = trainer.state_dict()
+        if trainer.world is not None:  # the wrapped model's own keys (no "module."), so that
+            state["model"] = trainer.model.module.state_dict()  # any run can load it
         state["config"] = self.config
         state.update(self.record)
         save(state, self.path)

@@ -16,7 +16,9 @@ from minidl.data import fashion_mnist, idx, mnist
 from minidl.data.dataset import TensorDataset
 from minidl.data.loader import DataLoader, collate
 from minidl.data.preprocessing import Standardize, to_float
+from minidl.data.sampler import DistributedSampler
 from minidl.data.source import DataUnavailableError, data_root
 
-__all__ = ["TensorDataset", "DataLoader", "collate", "mnist", "fashion_mnist", "idx",
-           "DataUnavailableError", "data_root", "Standardize", "to_float"]
+__all__ = ["TensorDataset", "DataLoader", "DistributedSampler", "collate", "mnist",
+           "fashion_mnist", "idx", "DataUnavailableError", "data_root", "Standardize",
+           "to_float"]

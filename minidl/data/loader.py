@@ -26,10 +26,14 @@ class DataLoader:
         shuffle: draw a new random order every epoch.
         drop_last: leave out the last batch when it is smaller than ``batch_size``.
         seed: seed of the loader's own generator; None draws from minidl's seeded generator.
+        sampler: an iterable of dataset indices with a length (e.g. a
+            :class:`~minidl.data.DistributedSampler`) that decides the order instead of
+            ``shuffle``; batches are cut from its indices in its order.
         device: where batches go; default: the default device (Tensors in a TensorDataset
             stay on their own device).
 
-    ``len(loader)`` is the number of batches: ceil(N / batch_size), floor with ``drop_last``.
+    ``len(loader)`` is the number of batches: ceil(N / batch_size), floor with ``drop_last``
+    (N: the dataset's length, or the sampler's).
     Each batch is a tuple of Tensors (one per array of the dataset), dtypes unchanged.
 
     Example:
@@ -41,7 +45,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-                 device=None):
+                 device=None, sampler=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
                 or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
@@ -51,7 +55,15 @@ class DataLoader:
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader: the dataset needs __len__ and __getitem__, got "
                             f"{type(dataset).__name__}")
+        if sampler is not None:
+            if shuffle:
+                raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle "
+                                 "(the sampler decides the order; shuffle it there)")
+            if not hasattr(sampler, "__iter__") or not hasattr(sampler, "__len__"):
+                raise TypeError(f"DataLoader: sampler must be an iterable of indices with a "
+                                f"length, got {type(sampler).__name__}")
         self.dataset = dataset
+        self.sampler = sampler
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
@@ -60,17 +72,20 @@ class DataLoader:
         self._generator = np.random.default_rng(seed) if seed is not None else None
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self):
-        n = len(self.dataset)
-        order = self._order(n)
+        order = self._order(len(self.dataset))
+        n = len(order)
         if isinstance(self.dataset, TensorDataset):
             return self._tensor_batches(order, n)
         return self._sample_batches(order, n)
 
     def _order(self, n):
+        if self.sampler is not None:
+            indices = getattr(self.sampler, "indices", None)  # (an array, without a loop)
+            return indices() if callable(indices) else np.fromiter(self.sampler, np.int64)
         if not self.shuffle:
             return np.arange(n)
         generator = self._generator or backends.get_backend("cpu").rng()
@@ -130,8 +145,9 @@ class DataLoader:
             self._generator.bit_generator.state = state["generator"]
 
     def __repr__(self):
+        sampler = "" if self.sampler is None else f", sampler={self.sampler!r}"
         return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
-                f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed})")
+                f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed}{sampler})")
 
 
 def collate(samples, device=None):

@@ -166,6 +166,8 @@ class ModelCheckpoint(Callback):
         return float("inf") if self.mode == "min" else -float("inf")
 
     def on_epoch_end(self, trainer, epoch, logs):
+        if not getattr(trainer, "is_main_process", True):  # data-parallel: rank 0 writes
+            return
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
             current = logs.get(self.monitor)

@@ -21,6 +21,7 @@ from minidl.autograd.grad_mode import no_grad
 from minidl.autograd.tensor import Tensor, constant
 from minidl.data.dataset import TensorDataset
 from minidl.data.loader import DataLoader
+from minidl.data.sampler import DistributedSampler
 from minidl.nn.loss import LOSSES
 from minidl.training.callbacks import Callback
 from minidl.training.history import History
@@ -99,6 +100,12 @@ class Trainer:
         epoch: the number of epochs trained so far.
         iterations: the number of optimizer steps so far.
         stop_training: set to True (by a callback) to stop after the current batch.
+        world: the data-parallel process group when ``model`` is a
+            :class:`minidl.distributed.DistributedDataParallel` (else None). Then every rank
+            runs ``fit`` alike on its shard (a ``DistributedSampler``; ``(x, y)`` arrays are
+            sharded automatically, the sampler's epoch is set each epoch), epoch logs are
+            means over all ranks' samples, and only rank 0 (``is_main_process``) shows
+            progress and writes checkpoints.
 
     Example:
         >>> import numpy as np, minidl as mdl
@@ -134,12 +141,21 @@ class Trainer:
             if not isinstance(cb, Callback):
                 raise TypeError(f"Trainer: callbacks must be Callback instances, got "
                                 f"{type(cb).__name__}")
+        # Data-parallel training: a model wrapped in DistributedDataParallel carries its
+        # ``world`` (rank, size); None in one process.
+        self.world = _world_of(model)
         self.history = History()
         self.epoch = 0
         self.iterations = 0
         self.stop_training = False
         self._train_loader = None
         self._loader_state = None  # a loaded loader state, applied at the next fit
+
+    @property
+    def is_main_process(self):
+        """True unless this is a rank other than 0 of a data-parallel job: the rank that
+        prints, draws progress and writes files (callbacks ask this too)."""
+        return self.world is None or self.world.rank == 0
 
     # -- fit ----------------------------------------------------------------------------------
     def fit(self, train_data, epochs=1, val_data=None, progress=True, batch_size=32,
@@ -165,12 +181,15 @@ class Trainer:
             loader.load_state_dict(self._loader_state)
         self._loader_state = None
         self._train_loader = loader
-        mode = choose_mode(progress)
+        mode = choose_mode(progress) if self.is_main_process else "off"
         self.stop_training = False
         self._emit("on_train_begin")
         last = self.epoch + int(epochs)
         for epoch in range(self.epoch, last):
             self._emit("on_epoch_begin", epoch)
+            sampler = getattr(loader, "sampler", None)
+            if hasattr(sampler, "set_epoch"):  # a DistributedSampler's shuffle for this epoch
+                sampler.set_epoch(epoch)
             logs, bar = self._train_epoch(loader, epoch, last, mode)
             if val_loader is not None:
                 logs.update({"val_" + k: v for k, v in self.evaluate(val_loader).items()})
@@ -237,6 +256,8 @@ class Trainer:
         if seen == 0 and not self.stop_training:
             bar.abort()
             raise ValueError("Trainer.fit: the training data gave no batches")
+        if self.world is not None and self.world.size > 1:  # epoch means over every rank
+            loss_sum, seen, *metric_sums = self.world.all_sum([loss_sum, seen] + metric_sums)
         return running(), bar
 
     def _step_scheduler(self, logs):
@@ -275,6 +296,8 @@ class Trainer:
                     seen += n
         finally:
             self.model.train(was_training)
+        if self.world is not None and self.world.size > 1:  # means over every rank's shard
+            loss_sum, seen, *metric_sums = self.world.all_sum([loss_sum, seen] + metric_sums)
         if seen == 0:
             raise ValueError("Trainer.evaluate: the data has no samples")
         logs = {"loss": loss_sum / seen}
@@ -382,9 +405,14 @@ class Trainer:
             if len(x) != len(y):
                 raise ValueError(f"Trainer: x has {len(x)} samples but y has {len(y)}")
             dtype = self._float_dtype()
-            return DataLoader(TensorDataset(_as_input(x, dtype), _as_target(y, dtype)),
-                              batch_size=batch_size,
-                              shuffle=shuffle, device=self._device())
+            dataset = TensorDataset(_as_input(x, dtype), _as_target(y, dtype))
+            sampler = None
+            if self.world is not None and self.world.size > 1:  # each rank: its own shard
+                sampler = DistributedSampler(dataset, self.world.size, self.world.rank,
+                                             shuffle=shuffle)
+                shuffle = False
+            return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, sampler=sampler,
+                              device=self._device())
         if hasattr(data, "__iter__") and hasattr(data, "__len__"):
             return data
         raise TypeError(f"Trainer: data must be a DataLoader or an (x, y) pair of arrays, got "
@@ -394,6 +422,12 @@ class Trainer:
         names = ", ".join(name for name, _ in self.metrics)
         return (f"Trainer(model={type(self.model).__name__}, optimizer="
                 f"{type(self.optimizer).__name__}, metrics=[{names}], epoch={self.epoch})")
+
+
+def _world_of(model):
+    """The process group of a data-parallel model (``DistributedDataParallel.world``)."""
+    world = getattr(model, "world", None)
+    return world if hasattr(world, "all_sum") and hasattr(world, "rank") else None
 
 
 def _unpack(data, device, dtype=None):

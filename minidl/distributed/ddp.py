@@ -1,0 +1,246 @@
+"""``DistributedDataParallel``: the same model on every rank, gradients averaged in buckets.
+
+Each rank runs forward and backward on its own shard of the batch. When the model is
+wrapped, rank 0's parameters and buffers are copied to every rank, so all replicas start
+equal; after every ``backward()`` each parameter's gradient is the mean over the ranks,
+
+    g = (1/P) · Σ_r ∇θ L_r,
+
+which for equal shards and a mean loss is exactly the gradient of the whole (concatenated)
+batch. Every rank then takes the same optimizer step and the replicas stay equal.
+
+How the averaging overlaps the backward pass (PyTorch's reducer, in small):
+
+- The parameters are grouped, in *reverse* registration order (the order their gradients
+  tend to become ready), into buckets of at most ``bucket_cap_mb`` megabytes.
+- Each parameter has a post-accumulate gradient hook. When the last gradient of a bucket is
+  ready, the bucket's gradients are copied into one flat array and a non-blocking
+  ``Iallreduce`` starts on it, while backward carries on with the layers below.
+- Buckets are started strictly in bucket order, so every rank issues the same collectives in
+  the same order whatever order its hooks fire in.
+- A callback queued on the engine runs when backward ends: it starts the buckets still
+  waiting (a parameter with no gradient on this rank contributes zeros), waits for all of
+  them, divides by P, and sets each ``.grad`` to its slice of the bucket. A parameter that no
+  rank produced a gradient for keeps ``grad = None`` (a count per parameter rides along in
+  the bucket), so optimizers skip it as they would in one process.
+"""
+import contextlib
+import numbers
+
+from minidl.autograd.creation import tensor
+from minidl.autograd.engine import queue_callback
+from minidl.autograd.tensor import constant
+from minidl.distributed import transport
+from minidl.distributed.collectives import all_gather
+from minidl.distributed.world import init
+from minidl.nn.module import Module
+
+_MB = 1024 * 1024
+
+
+class DistributedDataParallel(Module):
+    """Data-parallel training of ``module``: gradients averaged over the ranks in ``backward()``.
+
+    Args:
+        module: the model (the same architecture on every rank).
+        bucket_cap_mb: the largest bucket of gradients reduced in one collective, in MiB.
+        broadcast_buffers: copy rank 0's buffers (BatchNorm running statistics) to every rank
+            at the start of each training forward, as PyTorch does; with ``SyncBatchNorm``
+            they are equal anyway.
+
+    ``forward`` calls the module; ``state_dict`` keys carry the ``module.`` prefix (as
+    PyTorch's). Use :meth:`no_sync` to accumulate gradients locally over several backward
+    passes; the first backward outside it averages the accumulated sum.
+
+    Example:
+        >>> import minidl as mdl
+        >>> from minidl.distributed import DistributedDataParallel
+        >>> model = DistributedDataParallel(mdl.nn.Linear(3, 2))  # a world of one here
+        >>> model(mdl.ones(4, 3)).sum().backward()
+        >>> model.module.weight.grad.shape
+        (2, 3)
+    """
+
+    def __init__(self, module, bucket_cap_mb=25, broadcast_buffers=True):
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DistributedDataParallel: module must be a minidl.nn.Module, got "
+                            f"{type(module).__name__}")
+        if isinstance(bucket_cap_mb, bool) or not isinstance(bucket_cap_mb, numbers.Real) \
+                or not bucket_cap_mb > 0:
+            raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be a positive number "
+                             f"of MiB, got {bucket_cap_mb!r}")
+        self.module = module
+        self.world = init()
+        self.bucket_cap_mb = bucket_cap_mb
+        self.broadcast_buffers = bool(broadcast_buffers)
+        self.require_backward_grad_sync = True
+        params = [p for p in module.parameters() if p.requires_grad]
+        self._check_same_model(params)
+        self._broadcast(list(module.parameters()) + list(module.buffers()))
+        self.buckets = _make_buckets(params, bucket_cap_mb * _MB)
+        self._slot = {id(p): b for b, bucket in enumerate(self.buckets) for p in bucket.params}
+        self._pass = None  # the reduction of the backward pass in progress
+        self._grad_hooks = [p.register_post_accumulate_grad_hook(self._on_grad_ready)
+                            for p in params]
+
+    def forward(self, *args, **kwargs):
+        if self.broadcast_buffers and self.training and self.world.size > 1:
+            self._broadcast(list(self.module.buffers()))
+        return self.module(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        """Inside, ``backward()`` accumulates gradients locally without communicating.
+
+        Example:
+            >>> import minidl as mdl
+            >>> from minidl.distributed import DistributedDataParallel
+            >>> model = DistributedDataParallel(mdl.nn.Linear(2, 1))
+            >>> with model.no_sync():
+            ...     model(mdl.ones(1, 2)).sum().backward()   # local only
+            >>> model(mdl.ones(1, 2)).sum().backward()       # averages the sum of both
+            >>> model.module.bias.grad
+            tensor([2.])
+        """
+        previous = self.require_backward_grad_sync
+        self.require_backward_grad_sync = False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = previous
+
+    def extra_repr(self):
+        return (f"world_size={self.world.size}, buckets={len(self.buckets)}, "
+                f"bucket_cap_mb={self.bucket_cap_mb}")
+
+    # -- during backward ------------------------------------------------------------------
+    def _on_grad_ready(self, param):
+        if not self.require_backward_grad_sync or self.world.size == 1:
+            return
+        if self._pass is None:
+            self._pass = _Reduction(self.buckets, self.world)
+            queue_callback(self._finish_pass)
+        self._pass.ready(self._slot[id(param)])
+
+    def _finish_pass(self):
+        reduction, self._pass = self._pass, None
+        reduction.finish()
+
+    # -- setup -----------------------------------------------------------------------------
+    def _check_same_model(self, params):
+        """Every rank must wrap the same architecture: compare counts and sizes first."""
+        if self.world.size == 1:
+            return
+        mine = [len(params), sum(p.size for p in params)]
+        ranks = [t.tolist() for t in all_gather(tensor(mine, dtype="int64"))]
+        if any(r != mine for r in ranks):
+            found = ", ".join(f"rank {i}: {r[0]} parameters, {r[1]} values"
+                              for i, r in enumerate(ranks))
+            raise ValueError("DistributedDataParallel: the ranks wrap different models ("
+                             f"{found}); every rank must build the same model")
+
+    def _broadcast(self, tensors):
+        """Rank 0's values into ``tensors`` on every rank (all started, then all awaited)."""
+        if self.world.size == 1:
+            return
+        started = []
+        for t in tensors:
+            array = t.data
+            flags = getattr(array, "flags", None)
+            if flags is not None and not flags.c_contiguous:
+                raise ValueError(f"DistributedDataParallel: a parameter or buffer of shape "
+                                 f"{t.shape} is not contiguous")
+            started.append(transport.start_broadcast(self.world, array, t.backend, 0,
+                                                     "DistributedDataParallel broadcast"))
+        for pending, t in zip(started, tensors):
+            pending.wait()
+            t.bump_version()
+
+
+class Bucket:
+    """Parameters whose gradients are reduced together: one dtype, one device."""
+
+    __slots__ = ("params", "offsets", "numel")
+
+    def __init__(self):
+        self.params = []
+        self.offsets = []
+        self.numel = 0
+
+    def add(self, p):
+        self.params.append(p)
+        self.offsets.append(self.numel)
+        self.numel += p.size
+
+
+def _make_buckets(params, cap_bytes):
+    """Buckets of at most ``cap_bytes`` (a larger parameter gets one of its own), filled in
+    reverse parameter order, one open bucket per (dtype, device)."""
+    buckets, open_buckets = [], {}
+    for p in reversed(params):
+        key = (p.dtype, p.device)
+        bucket = open_buckets.get(key)
+        if bucket is not None and (bucket.numel + p.size) * p.dtype.itemsize > cap_bytes:
+            bucket = None
+        if bucket is None:
+            bucket = open_buckets[key] = Bucket()
+            buckets.append(bucket)
+        bucket.add(p)
+    return buckets
+
+
+class _Reduction:
+    """The gradient reduction of one backward pass."""
+
+    def __init__(self, buckets, world):
+        self.buckets = buckets
+        self.world = world
+        self.waiting = [len(b.params) for b in buckets]  # gradients each bucket still needs
+        self.next = 0           # buckets start in order: the next one to start
+        self.flat = []          # the flat array of each started bucket
+        self.pending = []       # its collective
+
+    def ready(self, b):
+        self.waiting[b] -= 1
+        while self.next < len(self.buckets) and self.waiting[self.next] == 0:
+            self._start(self.next)
+        for pending in self.pending:  # let MPI progress the ones in flight
+            pending.test()
+
+    def _start(self, b):
+        """Copy the bucket's gradients (zeros where none) and a 1 per gradient into one flat
+        array, and start summing it over the ranks."""
+        bucket = self.buckets[b]
+        first = bucket.params[0]
+        xp = first.xp
+        n = bucket.numel
+        flat = xp.empty(n + len(bucket.params), dtype=first.dtype)
+        for i, (p, offset) in enumerate(zip(bucket.params, bucket.offsets)):
+            if p.grad is None:
+                flat[offset:offset + p.size] = 0
+                flat[n + i] = 0
+            else:
+                flat[offset:offset + p.size] = p.grad.data.reshape(-1)
+                flat[n + i] = 1
+        self.flat.append(flat)
+        self.pending.append(transport.start_all_reduce(self.world, flat, first.backend, "sum",
+                                                       "DistributedDataParallel gradients"))
+        self.next = b + 1
+
+    def finish(self):
+        """Start what is left (parameters without gradients here), wait, average, hand out."""
+        while self.next < len(self.buckets):
+            self._start(self.next)
+        size = self.world.size
+        for bucket, flat, pending in zip(self.buckets, self.flat, self.pending):
+            pending.wait()
+            n = bucket.numel
+            grads = flat[:n]
+            grads /= size
+            had_grad = bucket.params[0].backend.to_numpy(flat[n:])  # (one transfer per bucket)
+            for i, (p, offset) in enumerate(zip(bucket.params, bucket.offsets)):
+                if had_grad[i] == 0:  # no rank had a gradient for it
+                    p.grad = None
+                else:
+                    p.grad = constant(grads[offset:offset + p.size].reshape(p.shape), p)

@@ -1,0 +1,115 @@
+"""Moving arrays between ranks: MPI on host memory, NCCL on CUDA, host staging otherwise.
+
+Every function here *starts* a collective on a raw array and returns a handle whose
+``wait()`` completes it, so that data-parallel training can overlap the reduction of one
+bucket of gradients with the backward pass of the layers below. Arrays are exchanged through
+mpi4py's buffer interface (``Iallreduce(MPI.IN_PLACE, array)``): no pickling, no copies.
+
+CUDA arrays go through NCCL (:mod:`minidl.distributed.nccl`) when CuPy has it; otherwise
+they are staged through host memory, with a warning (once), which is correct but slow.
+Arrays of other devices (the strict test device) are staged through host memory silently.
+"""
+import warnings
+
+from minidl.distributed.world import wait
+
+_MPI_OPS = ("sum", "max", "min")
+
+
+class Pending:
+    """A started collective; ``wait()`` completes it (and copies staged results back)."""
+
+    __slots__ = ("request", "what", "finish")
+
+    def __init__(self, request, what, finish=None):
+        self.request = request
+        self.what = what
+        self.finish = finish
+
+    def wait(self):
+        if self.request is not None:
+            wait(self.request, self.what)
+            self.request = None
+        if self.finish is not None:
+            finish, self.finish = self.finish, None
+            finish()
+
+    def test(self):
+        """Let MPI make progress on it (non-blocking); True once it has completed."""
+        return self.request is None or bool(self.request.Test())
+
+
+DONE = Pending(None, "nothing")
+
+
+def start_all_reduce(world, array, backend, op="sum", what="all_reduce"):
+    """Start reducing ``array`` (C-contiguous) in place over all ranks with ``op``."""
+    if world.size == 1:
+        return DONE
+    from mpi4py import MPI
+    mpi_op = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}[op]
+    if backend.name == "cpu":
+        return Pending(world.comm.Iallreduce(MPI.IN_PLACE, array, op=mpi_op), what)
+    if backend.name == "cuda":
+        nccl = _nccl(world)
+        if nccl is not None:
+            return nccl.all_reduce(array, op, what)
+    host = _to_host(world, array, backend)
+    request = world.comm.Iallreduce(MPI.IN_PLACE, host, op=mpi_op)
+    return Pending(request, what, lambda: _copy_back(array, host, backend))
+
+
+def start_broadcast(world, array, backend, src, what="broadcast"):
+    """Start overwriting ``array`` on every rank with rank ``src``'s."""
+    if world.size == 1:
+        return DONE
+    if backend.name == "cpu":
+        return Pending(world.comm.Ibcast(array, root=src), what)
+    if backend.name == "cuda":
+        nccl = _nccl(world)
+        if nccl is not None:
+            return nccl.broadcast(array, src, what)
+    host = _to_host(world, array, backend)
+    return Pending(world.comm.Ibcast(host, root=src), what,
+                   lambda: _copy_back(array, host, backend))
+
+
+def start_all_gather(world, array, out, backend, what="all_gather"):
+    """Start filling ``out`` (shape ``(world.size, *array.shape)``) with every rank's array."""
+    if world.size == 1:
+        out[0] = array
+        return DONE
+    if backend.name == "cpu":
+        return Pending(world.comm.Iallgather(array, out), what)
+    if backend.name == "cuda":
+        nccl = _nccl(world)
+        if nccl is not None:
+            return nccl.all_gather(array, out, what)
+    host_out = backend.to_numpy(out)
+    request = world.comm.Iallgather(_to_host(world, array, backend), host_out)
+    return Pending(request, what, lambda: _copy_back(out, host_out, backend))
+
+
+def _nccl(world):
+    """The world's NCCL communicator, made on first use; None (with a warning) without NCCL."""
+    if world.nccl is None:
+        from minidl.distributed import nccl
+        world.nccl = nccl.NcclGroup.create(world) or False
+    return world.nccl or None
+
+
+_warned = set()
+
+
+def _to_host(world, array, backend):
+    if backend.name == "cuda" and "staging" not in _warned:
+        _warned.add("staging")
+        warnings.warn("minidl.distributed: NCCL is not available (CuPy without cupy.cuda.nccl), "
+                      "so CUDA arrays are reduced through host memory over MPI: correct but "
+                      "slow. Install CuPy with NCCL for GPU collectives.", RuntimeWarning,
+                      stacklevel=4)
+    return backend.to_numpy(array).copy()  # (a contiguous host copy that MPI may write)
+
+
+def _copy_back(array, host, backend):
+    array[...] = backend.from_numpy(host)

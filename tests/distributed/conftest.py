@@ -1,0 +1,2 @@
+# The workers are scripts for mpiexec, not test modules: never import them here.
+collect_ignore = ["workers"]

@@ -321,7 +321,26 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         return config
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class _SmoothedCrossentropy(LossFunctionWrapper):
+    """The shared part of the two dense-target cross-entropies (categorical and binary): both
+    take ``from_logits``, ``label_smoothing`` and ``axis``, keep them as attributes and write
+    them into their config."""
+
+    def __init__(self, fn, from_logits, label_smoothing, axis, reduction, name, dtype):
+        super().__init__(fn, reduction=reduction, name=name, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
+                       "axis": self.axis})
+        return config
+
+
+class CategoricalCrossentropy(_SmoothedCrossentropy):
     """Cross-entropy of one-hot (or soft) targets and probabilities (or logits).
 
     Example:
@@ -334,20 +353,11 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
-        super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
-                       "axis": self.axis})
-        return config
+        super().__init__(categorical_crossentropy, from_logits, label_smoothing, axis,
+                         reduction, name, dtype)
 
 
-class BinaryCrossentropy(LossFunctionWrapper):
+class BinaryCrossentropy(_SmoothedCrossentropy):
     """Binary cross-entropy of 0/1 targets and probabilities (or logits).
 
     Example:
@@ -360,17 +370,8 @@ class BinaryCrossentropy(LossFunctionWrapper):
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
                  reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
-        super().__init__(binary_crossentropy, reduction=reduction, name=name, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
-                       "axis": self.axis})
-        return config
+        super().__init__(binary_crossentropy, from_logits, label_smoothing, axis,
+                         reduction, name, dtype)
 
 
 class MeanSquaredError(LossFunctionWrapper):

@@ -1,12 +1,13 @@
 """L-BFGS: a quasi-Newton method that builds its curvature model from the last few steps.
 
-A port of ``torch.optim.LBFGS`` (itself modelled on Mark Schmidt's minFunc), kept in the
-same order, so that the iterates, the function evaluations and the state match PyTorch's.
-All parameters are handled as one flat vector; scalars (step sizes, dot products) are
-Python floats.
+minidl's L-BFGS makes the same decisions as ``torch.optim.LBFGS`` (the first step's scaling,
+which (s, y) pairs are kept, the stopping rules, the line search in
+``minidl.optim.line_search``), so its iterates, its count of function evaluations and its
+state match PyTorch's. The optimizer sees all parameters as one flat vector; step sizes and
+dot products are Python floats.
 """
 from minidl.autograd.grad_mode import enable_grad, no_grad
-from minidl.backends import get_array_module
+from minidl.optim.line_search import TrialPoint, strong_wolfe
 from minidl.optim.optimizer import Optimizer, check_lr
 
 
@@ -166,7 +167,7 @@ class LBFGS(Optimizer):
 
         flat_grad = self._gather_flat_grad()
         opt_cond = float(xp.abs(flat_grad).max()) <= tolerance_grad
-        if opt_cond:                                   # already optimal
+        if opt_cond:                                   # the gradient already vanishes
             return orig_loss
 
         d = state.get("d")
@@ -225,7 +226,7 @@ class LBFGS(Optimizer):
                 t = min(1.0, 1.0 / float(xp.abs(flat_grad).sum())) * lr
             else:
                 t = lr
-            gtd = float(xp.dot(flat_grad, d))          # directional derivative gᵀd
+            gtd = float(xp.dot(flat_grad, d))          # the slope of f along d, gᵀd
             if gtd > -tolerance_change:
                 break
 
@@ -233,15 +234,18 @@ class LBFGS(Optimizer):
             if line_search_fn is not None:
                 x_init = self._clone_param()
 
-                def obj_func(x, t, d):
-                    return self._directional_evaluate(evaluate, x, t, d)
+                def phi(step_length, direction=d):     # f and ∇f at x + step_length·d
+                    f, g = self._directional_evaluate(evaluate, x_init, step_length, direction)
+                    return TrialPoint(step_length, f, g, float(xp.dot(g, direction)))
 
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
-                    obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals)
+                accepted, ls_func_evals = strong_wolfe(
+                    phi, TrialPoint(0.0, loss, flat_grad, gtd), t,
+                    scale=float(xp.abs(d).max()), max_ls=max_eval - current_evals)
+                loss, flat_grad, t = accepted.f, accepted.g, accepted.t
                 self._add_grad(t, d)
                 opt_cond = float(xp.abs(flat_grad).max()) <= tolerance_grad
             else:
-                self._add_grad(t, d)                   # fixed step, no line search
+                self._add_grad(t, d)                   # without a line search: x ← x + t·d
                 if n_iter != max_iter:
                     loss = float(evaluate())
                     flat_grad = self._gather_flat_grad()
@@ -272,161 +276,3 @@ class LBFGS(Optimizer):
         state["prev_flat_grad"] = prev_flat_grad
         state["prev_loss"] = prev_loss
         return orig_loss
-
-
-def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
-    """The minimizer of the cubic through (x1, f1, f'=g1) and (x2, f2, f'=g2), clipped to
-    ``bounds`` (default: the interval between x1 and x2); the midpoint if it has none.
-
-    Nocedal & Wright, eq. 3.59 (minFunc's polyinterp for two points).
-    """
-    if bounds is not None:
-        xmin_bound, xmax_bound = bounds
-    else:
-        xmin_bound, xmax_bound = (x1, x2) if x1 <= x2 else (x2, x1)
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 ** 2 - g1 * g2
-    if d2_square >= 0:
-        d2 = d2_square ** 0.5
-        if x1 <= x2:
-            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return min(max(min_pos, xmin_bound), xmax_bound)
-    return (xmin_bound + xmax_bound) / 2.0
-
-
-def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9,
-                  max_ls=25):
-    """A step t along d satisfying the strong Wolfe conditions (Nocedal & Wright, Alg. 3.5
-    bracketing, then Alg. 3.6 zoom with cubic interpolation), as PyTorch's ``_strong_wolfe``.
-
-    Returns:
-        (f_new, g_new, t, number of function evaluations).
-    """
-    d_norm = _abs_max(d)
-    f_new, g_new = obj_func(x, t, d)
-    ls_func_evals = 1
-    gtd_new = _dot(g_new, d)
-
-    # bracket an interval containing a point satisfying the Wolfe criteria
-    t_prev, f_prev, g_prev, gtd_prev = 0, f, g, gtd
-    done = False
-    ls_iter = 0
-    while ls_iter < max_ls:
-        # check conditions
-        if f_new > (f + c1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
-            bracket = [t_prev, t]
-            bracket_f = [f_prev, f_new]
-            bracket_g = [g_prev, g_new]
-            bracket_gtd = [gtd_prev, gtd_new]
-            break
-        if abs(gtd_new) <= -c2 * gtd:
-            bracket = [t]
-            bracket_f = [f_new]
-            bracket_g = [g_new]
-            done = True
-            break
-        if gtd_new >= 0:
-            bracket = [t_prev, t]
-            bracket_f = [f_prev, f_new]
-            bracket_g = [g_prev, g_new]
-            bracket_gtd = [gtd_prev, gtd_new]
-            break
-
-        # interpolate, within [t + 0.01·(t − t_prev), 10·t]
-        min_step = t + 0.01 * (t - t_prev)
-        max_step = t * 10
-        tmp = t
-        t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new,
-                               bounds=(min_step, max_step))
-
-        # next step
-        t_prev = tmp
-        f_prev = f_new
-        g_prev = g_new
-        gtd_prev = gtd_new
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = _dot(g_new, d)
-        ls_iter += 1
-
-    # reached max number of iterations?
-    if ls_iter == max_ls:
-        bracket = [0, t]
-        bracket_f = [f, f_new]
-        bracket_g = [g, g_new]
-
-    # zoom phase: we now have a point satisfying the criteria, or a bracket around it;
-    # refine the bracket until we find the exact point satisfying the criteria
-    insuf_progress = False
-    low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[-1] else (1, 0)
-    while not done and ls_iter < max_ls:
-        # line-search bracket is so small
-        if abs(bracket[1] - bracket[0]) * d_norm < tolerance_change:
-            break
-
-        # compute new trial value
-        t = _cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0],
-                               bracket[1], bracket_f[1], bracket_gtd[1])
-
-        # test that we are making sufficient progress: if t is too close to a bracket end
-        # (within 10% of its width), move it away, unless the last try was also too close
-        eps = 0.1 * (max(bracket) - min(bracket))
-        if min(max(bracket) - t, t - min(bracket)) < eps:
-            # interpolation close to boundary
-            if insuf_progress or t >= max(bracket) or t <= min(bracket):
-                # evaluate at 0.1 away from boundary
-                if abs(t - max(bracket)) < abs(t - min(bracket)):
-                    t = max(bracket) - eps
-                else:
-                    t = min(bracket) + eps
-                insuf_progress = False
-            else:
-                insuf_progress = True
-        else:
-            insuf_progress = False
-
-        # evaluate new point
-        f_new, g_new = obj_func(x, t, d)
-        ls_func_evals += 1
-        gtd_new = _dot(g_new, d)
-        ls_iter += 1
-
-        if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
-            # Armijo condition not satisfied or not lower than lowest point
-            bracket[high_pos] = t
-            bracket_f[high_pos] = f_new
-            bracket_g[high_pos] = g_new
-            bracket_gtd[high_pos] = gtd_new
-            low_pos, high_pos = (0, 1) if bracket_f[0] <= bracket_f[1] else (1, 0)
-        else:
-            if abs(gtd_new) <= -c2 * gtd:
-                # Wolfe conditions satisfied
-                done = True
-            elif gtd_new * (bracket[high_pos] - bracket[low_pos]) >= 0:
-                # old high becomes new low
-                bracket[high_pos] = bracket[low_pos]
-                bracket_f[high_pos] = bracket_f[low_pos]
-                bracket_g[high_pos] = bracket_g[low_pos]
-                bracket_gtd[high_pos] = bracket_gtd[low_pos]
-
-            # new point becomes new low
-            bracket[low_pos] = t
-            bracket_f[low_pos] = f_new
-            bracket_g[low_pos] = g_new
-            bracket_gtd[low_pos] = gtd_new
-
-    # return stuff
-    t = bracket[low_pos]
-    f_new = bracket_f[low_pos]
-    g_new = bracket_g[low_pos]
-    return f_new, g_new, t, ls_func_evals
-
-
-def _dot(a, b):
-    return float(get_array_module(a).dot(a, b))
-
-
-def _abs_max(a):
-    return float(get_array_module(a).abs(a).max())

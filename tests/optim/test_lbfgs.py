@@ -152,3 +152,49 @@ def test_needs_a_closure_and_one_group():
 def test_max_eval_default_is_stored_as_pytorch_does():
     opt = mdl.optim.LBFGS([mdl.tensor([1.0], requires_grad=True)], max_iter=7)
     assert opt.param_groups[0]["max_eval"] == 8
+
+
+def logistic_loss(w, features, labels):
+    """Mean binary cross-entropy of σ(X·w[:-1] + w[-1]) and its gradient, in NumPy float64."""
+    z = features @ w[:-1] + w[-1]
+    f = float(np.mean(np.logaddexp(0.0, z) - labels * z))
+    residual = (1.0 / (1.0 + np.exp(-z)) - labels) / len(labels)
+    return f, np.concatenate([features.T @ residual, [residual.sum()]])
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(line_search_fn="strong_wolfe", max_iter=4),
+    dict(line_search_fn="strong_wolfe", max_iter=3, history_size=2, lr=0.5),
+], ids=["wolfe", "wolfe-short-history"])
+def test_matches_torch_on_logistic_regression(kwargs):
+    """Iterates and function evaluations equal torch's over several steps on another problem."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(40, 3))
+    labels = (features @ [1.5, -2.0, 0.5] + 0.3 * rng.normal(size=40) > 0).astype(np.float64)
+    start = np.array([0.2, 0.1, -0.3, 0.05])
+
+    w = mdl.tensor(start.copy(), requires_grad=True)
+    opt = mdl.optim.LBFGS([w], **kwargs)
+
+    def closure():
+        f, g = logistic_loss(w.numpy(), features, labels)
+        w.grad = mdl.tensor(g)
+        return mdl.tensor(f, dtype="float64")
+
+    with torch_float64(torch):
+        w_t = torch.tensor(start.copy(), requires_grad=True)
+        opt_t = torch.optim.LBFGS([w_t], **kwargs)
+
+        def closure_t():
+            f, g = logistic_loss(w_t.detach().numpy(), features, labels)
+            w_t.grad = torch.tensor(g)
+            return torch.tensor(f)
+
+        for _ in range(4):
+            opt.step(closure)
+            opt_t.step(closure_t)
+            assert opt.state[w]["func_evals"] == opt_t.state[w_t]["func_evals"]
+            assert opt.state[w]["n_iter"] == opt_t.state[w_t]["n_iter"]
+            np.testing.assert_allclose(w.numpy(), w_t.detach().numpy(), rtol=1e-10, atol=1e-13)
+    assert np.abs(w.numpy() - start).max() > 0.5                    # it did move

@@ -55,18 +55,25 @@ def save_model(model, filepath, overwrite=True):
     import minidl
     metadata = {"format": FORMAT, "format_version": FORMAT_VERSION,
                 "minidl_version": minidl.__version__, "keras_api": "3"}
-    table = []
     with atomic_write(filepath, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("metadata.json", json.dumps(metadata, indent=1))
         z.writestr("config.json", json.dumps(entry, indent=1))
-        for i, w in enumerate(weights):
-            member = f"weights/{i:05d}.npy"
-            buffer = io.BytesIO()
-            np.save(buffer, np.ascontiguousarray(w.numpy()), allow_pickle=False)
-            z.writestr(member, buffer.getvalue())
-            table.append({"path": w.path, "shape": list(w.shape), "dtype": w.dtype.name,
-                          "member": member})
-        z.writestr("weights.json", json.dumps(table, indent=1))
+        _write_weights(z, weights)
+
+
+def _write_weights(archive, weights):
+    """Write ``weights`` into the open zip ``archive``: one ``weights/NNNNN.npy`` member per
+    weight (no pickle) and ``weights.json``, the table of their paths, shapes, dtypes and
+    members, in the given order."""
+    table = []
+    for i, w in enumerate(weights):
+        member = f"weights/{i:05d}.npy"
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(w.numpy()), allow_pickle=False)
+        archive.writestr(member, buffer.getvalue())
+        table.append({"path": w.path, "shape": list(w.shape), "dtype": w.dtype.name,
+                      "member": member})
+    archive.writestr("weights.json", json.dumps(table, indent=1))
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -113,16 +120,8 @@ def save_weights(model, filepath, overwrite=True):
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{filepath} exists and overwrite=False")
-    table = []
     with atomic_write(filepath, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
-        for i, w in enumerate(model.weights):
-            member = f"weights/{i:05d}.npy"
-            buffer = io.BytesIO()
-            np.save(buffer, np.ascontiguousarray(w.numpy()), allow_pickle=False)
-            z.writestr(member, buffer.getvalue())
-            table.append({"path": w.path, "shape": list(w.shape), "dtype": w.dtype.name,
-                          "member": member})
-        z.writestr("weights.json", json.dumps(table, indent=1))
+        _write_weights(z, model.weights)
 
 
 def load_weights(model, filepath):

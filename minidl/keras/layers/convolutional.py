@@ -19,6 +19,7 @@ import math
 from minidl.autograd import constant
 from minidl.keras import activations, initializers, regularizers
 from minidl.keras.layers.base import InputSpec, Layer
+from minidl.keras.layers.core import set_kernel_and_bias_options
 from minidl.nn import functional as F
 
 AVAILABLE = hasattr(F, "conv2d")  # minidl's convolution and pooling ops are in this tree
@@ -109,12 +110,8 @@ class Conv2D(Layer):
         self.groups = groups
         if filters % groups:
             raise ValueError(f"{who}: filters ({filters}) must be divisible by groups ({groups})")
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        set_kernel_and_bias_options(self, activation, use_bias, kernel_initializer,
+                                    bias_initializer, kernel_regularizer, bias_regularizer)
         self.input_spec = InputSpec(ndim=4)
 
     def build(self, input_shape):

@@ -11,6 +11,19 @@ def _no_constraint(layer, **constraints):
                                       "(weight constraints are left out of minidl.keras)")
 
 
+def set_kernel_and_bias_options(layer, activation, use_bias, kernel_initializer,
+                                bias_initializer, kernel_regularizer, bias_regularizer):
+    """Resolve and store the options every kernel-and-bias layer (``Dense``, ``Conv2D``) takes:
+    the activation, initializers and regularizers looked up by name (or taken as given), and
+    ``use_bias`` as is."""
+    layer.activation = activations.get(activation)
+    layer.use_bias = use_bias
+    layer.kernel_initializer = initializers.get(kernel_initializer)
+    layer.bias_initializer = initializers.get(bias_initializer)
+    layer.kernel_regularizer = regularizers.get(kernel_regularizer)
+    layer.bias_regularizer = regularizers.get(bias_regularizer)
+
+
 class Dense(Layer):
     """y = activation(x @ kernel + bias): a fully connected layer on the last axis.
 
@@ -34,12 +47,8 @@ class Dense(Layer):
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
         _no_constraint(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self.units = units
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        set_kernel_and_bias_options(self, activation, use_bias, kernel_initializer,
+                                    bias_initializer, kernel_regularizer, bias_regularizer)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):

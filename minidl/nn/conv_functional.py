@@ -110,15 +110,26 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv2d(input, weight, bias, stride, padding, dilation, groups, "conv2d")
 
 
+def _conv_arguments(x, weight, stride, padding, dilation, name, pads, n):
+    """Check an n-D convolution's weight, and put its arguments in canonical form: ``x`` with
+    a batch axis (and whether it had one), ``stride`` and ``dilation`` as n-tuples, and
+    ``pads`` ((before, after) per spatial axis; computed from ``padding`` unless given)."""
+    if not isinstance(weight, Tensor) or weight.ndim != n + 2:
+        axes = "kH, kW" if n == 2 else "k"
+        raise ValueError(f"{name}: weight must be a {n + 2}-D tensor (out_channels, "
+                         f"in_channels/groups, {axes}), got shape "
+                         f"{getattr(weight, 'shape', None)}")
+    x, batched = _batched(x, n, name)
+    stride = pair(stride, "stride", name, n)
+    dilation = pair(dilation, "dilation", name, n)
+    pads = pads or conv_padding(padding, weight.shape[2:], stride, dilation, name, n)
+    return x, batched, stride, dilation, pads
+
+
 def _conv2d(x, weight, bias, stride, padding, dilation, groups, name, pads=None):
-    if not isinstance(weight, Tensor) or weight.ndim != 4:
-        raise ValueError(f"{name}: weight must be a 4-D tensor (out_channels, "
-                         f"in_channels/groups, kH, kW), got shape {getattr(weight, 'shape', None)}")
-    x, batched = _batched(x, 2, name)
+    x, batched, stride, dilation, pads = _conv_arguments(x, weight, stride, padding, dilation,
+                                                         name, pads, 2)
     kernel = weight.shape[2:]
-    stride = pair(stride, "stride", name)
-    dilation = pair(dilation, "dilation", name)
-    pads = pads or conv_padding(padding, kernel, stride, dilation, name)
     _check_groups(x.shape, weight.shape, groups, name)
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"{name}: bias of shape {bias.shape} does not match weight of shape "
@@ -156,13 +167,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv1d(x, weight, bias, stride, padding, dilation, groups, name, pads=None):
-    if not isinstance(weight, Tensor) or weight.ndim != 3:
-        raise ValueError(f"{name}: weight must be a 3-D tensor (out_channels, "
-                         f"in_channels/groups, k), got shape {getattr(weight, 'shape', None)}")
-    x, batched = _batched(x, 1, name)
-    stride = pair(stride, "stride", name, 1)
-    dilation = pair(dilation, "dilation", name, 1)
-    pads = pads or conv_padding(padding, weight.shape[2:], stride, dilation, name, 1)
+    x, batched, stride, dilation, pads = _conv_arguments(x, weight, stride, padding, dilation,
+                                                         name, pads, 1)
     n, c, length = x.shape
     _check_groups(x.shape, weight.shape, groups, name)
     _check_fits(x.shape, pads, weight.shape[2:], dilation, name, weight.shape)

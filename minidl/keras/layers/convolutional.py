@@ -17,9 +17,8 @@ edge pixels when the padding is asymmetric, so the two differ there).
 import math
 
 from minidl.autograd import constant
-from minidl.keras import activations, initializers, regularizers
 from minidl.keras.layers.base import InputSpec, Layer
-from minidl.keras.layers.core import set_kernel_and_bias_options
+from minidl.keras.layers.core import kernel_and_bias_config, set_kernel_and_bias_options
 from minidl.nn import functional as F
 
 AVAILABLE = hasattr(F, "conv2d")  # minidl's convolution and pooling ops are in this tree
@@ -144,13 +143,8 @@ class Conv2D(Layer):
             "filters": self.filters, "kernel_size": list(self.kernel_size),
             "strides": list(self.strides), "padding": self.padding,
             "data_format": "channels_last", "dilation_rate": list(self.dilation_rate),
-            "groups": self.groups, "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": None, "bias_constraint": None})
+            "groups": self.groups})
+        config.update(kernel_and_bias_config(self))
         return config
 
 

@@ -24,6 +24,17 @@ def set_kernel_and_bias_options(layer, activation, use_bias, kernel_initializer,
     layer.bias_regularizer = regularizers.get(bias_regularizer)
 
 
+def kernel_and_bias_config(layer):
+    """The config entries of the options :func:`set_kernel_and_bias_options` stored, serialized
+    as Keras writes them (constraints always None: minidl.keras has none)."""
+    return {"activation": activations.serialize(layer.activation), "use_bias": layer.use_bias,
+            "kernel_initializer": initializers.serialize(layer.kernel_initializer),
+            "bias_initializer": initializers.serialize(layer.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(layer.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(layer.bias_regularizer),
+            "kernel_constraint": None, "bias_constraint": None}
+
+
 class Dense(Layer):
     """y = activation(x @ kernel + bias): a fully connected layer on the last axis.
 
@@ -73,13 +84,7 @@ class Dense(Layer):
     def get_config(self):
         config = super().get_config()
         config.update({
-            "units": self.units, "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": None, "bias_constraint": None})
+            "units": self.units, **kernel_and_bias_config(self)})
         return config
 
 

@@ -17,7 +17,7 @@ while backward is still running): a leaf's post-accumulate hooks
 (``Tensor.register_post_accumulate_grad_hook``) fire as soon as its gradient is complete, and
 :func:`queue_callback` runs a function when the current backward has finished.
 """
-from minidl.autograd import anomaly, grad_mode
+from minidl.autograd import anomaly, grad_buffer, grad_mode
 from minidl.autograd.grad_request import GradRequest
 from minidl.autograd.tensor import Tensor
 
@@ -202,10 +202,15 @@ def _run(roots, root_grads, retain_graph, create_graph, request):
         else:
             _deliver_leaf(leaf, g, create_graph, handed_out)
 
-    _backward_loop(ready, grads, pending, leaf_grads, leaf_pending, deliver, reach, request,
-                   retain_graph)
-    for leaf, g in leaf_grads.values():
-        deliver(leaf, g)
+    lent = grad_buffer.state.leaf_grads  # (a backward() run from a hook restores it after)
+    grad_buffer.state.leaf_grads = leaf_grads if request is None and not create_graph else None
+    try:
+        _backward_loop(ready, grads, pending, leaf_grads, leaf_pending, deliver, reach, request,
+                       retain_graph)
+        for leaf, g in leaf_grads.values():
+            deliver(leaf, g)
+    finally:
+        grad_buffer.state.leaf_grads = lent
 
 
 def count_consumers(start, grads, reach=None, hooked_leaves=True):
@@ -347,7 +352,10 @@ def _deliver_leaf(leaf, g, create_graph, handed_out):
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g)
     if leaf.grad is None:
-        if not create_graph:
+        buffer = leaf._grad_buffer
+        if buffer is not None and g.data is buffer.array:
+            buffer.hand_out(g)  # an op wrote it into the leaf's own gradient buffer
+        elif not create_graph:
             # The first gradient is taken as is (no copy) unless its memory is already some
             # other leaf's gradient or the caller's: in-place updates of .grad (clipping) must
             # not reach anything else.

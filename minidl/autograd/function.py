@@ -9,7 +9,7 @@ import weakref
 
 from numpy import generic as _numpy_scalar
 
-from minidl.autograd import anomaly, grad_mode
+from minidl.autograd import anomaly, grad_buffer, grad_mode
 from minidl.autograd.tensor import Tensor
 
 
@@ -69,6 +69,15 @@ class Function:
             else:
                 out.append(item)
         return tuple(out)
+
+    def grad_buffer(self, i, like):
+        """Memory that the gradient for input ``i`` may be written into with ``out=`` (that
+        leaf's gradient buffer, see :mod:`minidl.autograd.grad_buffer`), or None: allocate.
+        ``like`` is an array of the gradient's type and dtype (usually ``gy``)."""
+        parent = self.parents[i]
+        if not isinstance(parent, Tensor) or parent._grad_buffer is None:
+            return None
+        return grad_buffer.lend(parent, like)
 
     # -- the machinery ------------------------------------------------------------------
     @property

@@ -7,7 +7,7 @@ to the engine. Methods here are thin: the math of each op lives in ``minidl.auto
 import numpy as np
 
 from minidl import backends, dtypes
-from minidl.autograd import grad_mode
+from minidl.autograd import grad_buffer, grad_mode
 from minidl.autograd.conversion import to_array
 from minidl.autograd.spellings import accepts_pytorch_names
 
@@ -20,7 +20,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_backend", "_version", "_hooks",
-                 "_post_accumulate_hooks", "_retains_grad", "__weakref__")
+                 "_post_accumulate_hooks", "_retains_grad", "_grad_buffer", "__weakref__")
     __array_ufunc__ = None  # `ndarray + Tensor` defers to Tensor.__radd__
     __array_priority__ = 1000
 
@@ -41,6 +41,7 @@ class Tensor:
         self._hooks = None
         self._post_accumulate_hooks = None
         self._retains_grad = False
+        self._grad_buffer = None
 
     @classmethod
     def _make(cls, data, backend, requires_grad, grad_fn):
@@ -55,6 +56,7 @@ class Tensor:
         t._hooks = None
         t._post_accumulate_hooks = None
         t._retains_grad = False
+        t._grad_buffer = None
         return t
 
     # -- attributes -----------------------------------------------------------------------
@@ -295,6 +297,19 @@ class Tensor:
         if backend is not None:
             self._backend = backend
         self._version += 1
+
+    def use_grad_buffer(self, array):
+        """Let ``backward()`` write this leaf's gradient into ``array`` (its shape and dtype)
+        instead of a fresh array, when that cannot be noticed; ``None`` stops it.
+
+        Optimizers with flat gradient buffers give each parameter its view this way, so the
+        gradient lands where the update reads it (see :mod:`minidl.autograd.grad_buffer`).
+        The numbers are the same either way.
+        """
+        if array is not None and (array.shape != self.data.shape or array.dtype != self.dtype):
+            raise ValueError(f"use_grad_buffer: the buffer has shape {array.shape} and dtype "
+                             f"{array.dtype}; the tensor has {self.shape} and {self.dtype}")
+        self._grad_buffer = None if array is None else grad_buffer.GradBuffer(array)
 
     def bump_version(self):
         """Record an in-place change of ``data`` made outside minidl's ops (version check)."""

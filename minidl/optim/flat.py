@@ -12,10 +12,13 @@ the group's buffers, and ``optimizer.state[p]`` holds views of the flat state ar
 group's scalars, e.g. ``step``), so ``state_dict``, ``load_state_dict``, checkpoints and user
 code see the usual per-parameter layout.
 
-The flat gradient buffer ``FlatGroup.grad`` is what data-parallel training all-reduces:
-``gather_grads()`` copies the parameters' gradients into it (and makes each ``p.grad`` a view
-of it), after which ``step`` uses it as it is.
+The flat gradient buffer ``FlatGroup.grad`` is what data-parallel training all-reduces. Each
+parameter's view of it is its gradient buffer (``Tensor.use_grad_buffer``): ops that can
+write a leaf's gradient there do (a dense layer's ``gyᵀ @ x``, see
+:mod:`minidl.autograd.grad_buffer`), and ``gather_grads()`` copies in the others (and makes
+each ``p.grad`` a view of it), after which ``step`` uses it as it is.
 """
+from minidl.autograd import grad_buffer
 from minidl.autograd.tensor import constant
 
 
@@ -61,8 +64,7 @@ class FlatGroup:
         self.theta_views = _split(self.theta, params)
         for p, view in zip(params, self.theta_views):
             p.set_(view)  # the parameter now lives in the group's buffer (same values)
-        self.grad = xp.zeros(self.theta.size, dtype=first.dtype)
-        self.grad_views = _split(self.grad, params)
+        self._new_grad_buffer()
         self.state = {name: _concatenate(xp, [state[name] for state in states])
                       if value is _ARRAYS else value for name, value in shared.items()}
         self.state_views = {}  # name -> (flat array, its per-parameter views)
@@ -101,11 +103,25 @@ class FlatGroup:
         for p in params:
             if p.grad is None:
                 return None
+        if any(p.grad.data is not view and grad_buffer.held_elsewhere(p)
+               for p, view in zip(params, views)):
+            # A gradient of an earlier step that someone kept lives in the buffer: leave it
+            # to them and take new memory (the other gradients are copied over below).
+            self._new_grad_buffer()
+            views = self.grad_views
         for p, view in zip(params, views):
-            if p.grad.data is not view:
+            if p.grad.data is not view:  # (backward wrote it elsewhere: copy it in)
                 view[...] = p.grad.data
                 p.grad = constant(view, p)
+                grad_buffer.handed_out(p)
         return self.grad
+
+    def _new_grad_buffer(self):
+        first = self.params[0]
+        self.grad = first.xp.zeros(self.theta.size, dtype=first.dtype)
+        self.grad_views = _split(self.grad, self.params)
+        for p, view in zip(self.params, self.grad_views):
+            p.use_grad_buffer(view)  # backward may write the gradient there (no copy then)
 
     def scatter_state(self):
         """After ``update``: hand every parameter its views of the flat state arrays (new ones

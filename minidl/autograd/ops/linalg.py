@@ -58,9 +58,19 @@ class Linear(FusedFunction):
         g2 = gy if gy.ndim == 2 else gy.reshape((-1, gy.shape[-1]))
         if parents[1] is not None:
             x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))
-            gw = g2.T @ x2
+            out = self.grad_buffer(1, gy) if x2.dtype == gy.dtype else None
+            if out is None:
+                gw = g2.T @ x2
+            else:  # straight into the optimizer's flat gradient (autograd/grad_buffer.py)
+                gw = out
+                self.xp.matmul(g2.T, x2, out=gw)
         if len(parents) > 2 and parents[2] is not None:
-            gb = g2.sum(axis=0)
+            out = self.grad_buffer(2, gy)
+            if out is None:
+                gb = g2.sum(axis=0)
+            else:
+                gb = out
+                self.xp.sum(g2, axis=0, out=gb)
         return gx, gw, gb
 
     def twin(self, x, weight, bias=None):

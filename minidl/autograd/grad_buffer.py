@@ -23,12 +23,18 @@ import weakref
 
 
 class GradBuffer:
-    """The memory a leaf's next gradient may be written into, and who holds it now."""
+    """The memory a leaf's next gradient may be written into (``flat[offset:offset + size]``
+    in the leaf's shape), and who holds it now."""
 
-    __slots__ = ("array", "holder")
+    __slots__ = ("flat", "offset", "array", "holder")
 
-    def __init__(self, array):
-        self.array = array
+    def __init__(self, flat, offset, shape):
+        size = 1
+        for n in shape:
+            size *= n
+        self.flat = flat
+        self.offset = offset
+        self.array = flat[offset:offset + size].reshape(shape)
         self.holder = None  # weak reference to the Tensor that has it as .grad, if any
 
     def held(self):
@@ -37,6 +43,28 @@ class GradBuffer:
     def hand_out(self, tensor):
         """Record that ``tensor`` (a ``.grad``) wraps this buffer."""
         self.holder = weakref.ref(tensor)
+
+
+def buffer_of(leaf):
+    """The array ``leaf``'s gradient may be written into, or None."""
+    buffer = leaf._grad_buffer
+    return None if buffer is None else buffer.array
+
+
+def region(leaves):
+    """``(flat, start, stop)`` when the gradient buffers of ``leaves``, in this order, lie end
+    to end in one flat array from ``start`` to ``stop``; else None. An optimizer takes such a
+    region as its flat gradient (a data-parallel bucket laid them out), instead of its own."""
+    first = leaves[0]._grad_buffer if leaves else None
+    if first is None:
+        return None
+    flat, position = first.flat, first.offset
+    for leaf in leaves:
+        buffer = leaf._grad_buffer
+        if buffer is None or buffer.flat is not flat or buffer.offset != position:
+            return None
+        position += buffer.array.size
+    return flat, first.offset, position
 
 
 def handed_out(leaf):

@@ -298,18 +298,24 @@ class Tensor:
             self._backend = backend
         self._version += 1
 
-    def use_grad_buffer(self, array):
-        """Let ``backward()`` write this leaf's gradient into ``array`` (its shape and dtype)
-        instead of a fresh array, when that cannot be noticed; ``None`` stops it.
+    def use_grad_buffer(self, flat, offset=0):
+        """Let ``backward()`` write this leaf's gradient into ``flat[offset:offset + size]``
+        (a 1-D array of its dtype, seen in its shape) instead of a fresh array, when that
+        cannot be noticed; ``flat=None`` stops it.
 
-        Optimizers with flat gradient buffers give each parameter its view this way, so the
-        gradient lands where the update reads it (see :mod:`minidl.autograd.grad_buffer`).
-        The numbers are the same either way.
+        Optimizers with flat gradient buffers and data-parallel buckets give each parameter
+        its slice this way, so the gradient lands where it is reduced and read (see
+        :mod:`minidl.autograd.grad_buffer`). The numbers are the same either way.
         """
-        if array is not None and (array.shape != self.data.shape or array.dtype != self.dtype):
-            raise ValueError(f"use_grad_buffer: the buffer has shape {array.shape} and dtype "
-                             f"{array.dtype}; the tensor has {self.shape} and {self.dtype}")
-        self._grad_buffer = None if array is None else grad_buffer.GradBuffer(array)
+        if flat is None:
+            self._grad_buffer = None
+            return
+        size = self.data.size
+        if flat.ndim != 1 or flat.dtype != self.dtype or not 0 <= offset <= flat.size - size:
+            raise ValueError(f"use_grad_buffer: need a 1-D {self.dtype} array holding {size} "
+                             f"values from offset {offset}, got shape {flat.shape}, dtype "
+                             f"{flat.dtype}")
+        self._grad_buffer = grad_buffer.GradBuffer(flat, offset, self.data.shape)
 
     def bump_version(self):
         """Record an in-place change of ``data`` made outside minidl's ops (version check)."""

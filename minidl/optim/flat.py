@@ -64,7 +64,7 @@ class FlatGroup:
         self.theta_views = _split(self.theta, params)
         for p, view in zip(params, self.theta_views):
             p.set_(view)  # the parameter now lives in the group's buffer (same values)
-        self._new_grad_buffer()
+        self._adopt_grad_buffer()
         self.state = {name: _concatenate(xp, [state[name] for state in states])
                       if value is _ARRAYS else value for name, value in shared.items()}
         self.state_views = {}  # name -> (flat array, its per-parameter views)
@@ -119,9 +119,22 @@ class FlatGroup:
     def _new_grad_buffer(self):
         first = self.params[0]
         self.grad = first.xp.zeros(self.theta.size, dtype=first.dtype)
-        self.grad_views = _split(self.grad, self.params)
-        for p, view in zip(self.params, self.grad_views):
-            p.use_grad_buffer(view)  # backward may write the gradient there (no copy then)
+        offset = 0
+        for p in self.params:  # backward may write each gradient there (no copy then)
+            p.use_grad_buffer(self.grad, offset)
+            offset += p.data.size
+        self.grad_views = [grad_buffer.buffer_of(p) for p in self.params]
+
+    def _adopt_grad_buffer(self):
+        """Take the parameters' gradient buffers as the flat gradient when they already lie
+        end to end in one array (``DistributedDataParallel``'s buckets), else make one."""
+        found = grad_buffer.region(self.params)
+        if found is None or found[0].dtype != self.theta.dtype:
+            self._new_grad_buffer()
+            return
+        flat, start, stop = found
+        self.grad = flat[start:stop]
+        self.grad_views = [grad_buffer.buffer_of(p) for p in self.params]
 
     def scatter_state(self):
         """After ``update``: hand every parameter its views of the flat state arrays (new ones

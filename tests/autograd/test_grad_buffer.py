@@ -124,10 +124,30 @@ def test_zero_grad_without_set_to_none_still_gives_fresh_correct_gradients(devic
         assert np.array_equal(a.grad.numpy(), b.grad.numpy())
 
 
-def test_use_grad_buffer_checks_shape_and_dtype():
+def test_use_grad_buffer_checks_size_and_dtype():
     w = mdl.zeros(2, 3, requires_grad=True)
-    with pytest.raises(ValueError, match=r"shape \(3, 2\)"):
-        w.use_grad_buffer(np.zeros((3, 2), np.float32))
+    with pytest.raises(ValueError, match="holding 6 values from offset 2"):
+        w.use_grad_buffer(np.zeros(7, np.float32), 2)
     with pytest.raises(ValueError, match="float64"):
-        w.use_grad_buffer(np.zeros((2, 3), np.float64))
+        w.use_grad_buffer(np.zeros(6, np.float64))
+    with pytest.raises(ValueError, match="1-D"):
+        w.use_grad_buffer(np.zeros((2, 3), np.float32))
+    w.use_grad_buffer(np.zeros(8, np.float32), 2)
     w.use_grad_buffer(None)  # (no buffer: allowed)
+
+
+def test_an_optimizer_adopts_buffers_that_lie_end_to_end(device):
+    layer = nn.Linear(3, 2).to(device)
+    xp = layer.weight.xp
+    shared = xp.zeros(8, dtype=layer.weight.dtype)
+    layer.weight.use_grad_buffer(shared, 0)
+    layer.bias.use_grad_buffer(shared, 6)
+    opt = optim.Adam(layer.parameters())
+    x = mdl.tensor(np.ones((4, 3), np.float32), device=device)
+    for _ in range(2):
+        opt.zero_grad()
+        layer(x).sum().backward()
+        opt.step()
+    flat = _flat(opt)
+    assert flat.grad.base is shared if device == "cpu" else flat.grad.size == 8
+    assert layer.weight.grad.data is mdl.autograd.grad_buffer.buffer_of(layer.weight)

@@ -13,20 +13,26 @@ How the averaging overlaps the backward pass (PyTorch's reducer, in small):
 
 - The parameters are grouped, in *reverse* registration order (the order their gradients
   tend to become ready), into buckets of at most ``bucket_cap_mb`` megabytes.
-- Each parameter has a post-accumulate gradient hook. When the last gradient of a bucket is
-  ready, the bucket's gradients are copied into one flat array and a non-blocking
-  ``Iallreduce`` starts on it, while backward carries on with the layers below.
+- Each parameter's gradient buffer is its slice of the bucket (``Tensor.use_grad_buffer``),
+  so backward writes dense gradients straight into the bucket. Each parameter has a
+  post-accumulate gradient hook. When the last gradient of a bucket is ready, any gradient
+  that is not in its slice yet is copied there and a non-blocking ``Iallreduce`` starts on
+  the bucket, while backward carries on with the layers below.
 - Buckets are started strictly in bucket order, so every rank issues the same collectives in
   the same order whatever order its hooks fire in.
 - A callback queued on the engine runs when backward ends: it starts the buckets still
   waiting (a parameter with no gradient on this rank contributes zeros), waits for all of
   them, divides by P, and sets each ``.grad`` to its slice of the bucket. A parameter that no
-  rank produced a gradient for keeps ``grad = None`` (a count per parameter rides along in
+  rank produced a gradient for keeps ``grad = None`` (a count per parameter is summed beside
   the bucket), so optimizers skip it as they would in one process.
+- The buckets of a (dtype, device) are stretches of one array in registration order, and an
+  optimizer over the same parameters takes it as its flat gradient: the gradients are
+  written once, reduced in place and read by the update where they are.
 """
 import contextlib
 import numbers
 
+from minidl.autograd import grad_buffer
 from minidl.autograd.creation import tensor
 from minidl.autograd.engine import queue_callback
 from minidl.autograd.tensor import constant
@@ -159,35 +165,59 @@ class DistributedDataParallel(Module):
 
 
 class Bucket:
-    """Parameters whose gradients are reduced together: one dtype, one device."""
+    """Parameters whose gradients are reduced together: one dtype, one device, one stretch
+    ``flat[start:stop]`` of their gradient array, where each parameter's gradient buffer is."""
 
-    __slots__ = ("params", "offsets", "numel")
+    __slots__ = ("params", "flat", "start", "stop", "views", "counts")
 
-    def __init__(self):
-        self.params = []
-        self.offsets = []
-        self.numel = 0
+    def __init__(self, params, flat, start, stop):
+        self.params = params          # in reverse registration order (as gradients get ready)
+        self.flat = flat
+        self.start = start
+        self.stop = stop
+        self.views = [grad_buffer.buffer_of(p) for p in params]
+        self.counts = flat[:0]        # (made per pass: 1 per gradient on this rank)
 
-    def add(self, p):
-        self.params.append(p)
-        self.offsets.append(self.numel)
-        self.numel += p.size
+    @property
+    def numel(self):
+        return self.stop - self.start
 
 
 def _make_buckets(params, cap_bytes):
     """Buckets of at most ``cap_bytes`` (a larger parameter gets one of its own), filled in
-    reverse parameter order, one open bucket per (dtype, device)."""
-    buckets, open_buckets = [], {}
+    reverse parameter order, one open bucket per (dtype, device).
+
+    The gradients of each (dtype, device) live in one flat array in registration order, and
+    each parameter gets its slice as gradient buffer (``Tensor.use_grad_buffer``): backward
+    writes dense gradients straight into the buckets, and an optimizer over the same
+    parameters takes that array as its flat gradient, so nothing is copied per step."""
+    groups = {}
+    for p in params:
+        groups.setdefault((p.dtype, p.device), []).append(p)
+    flats = {}
+    for key, members in groups.items():
+        flat = members[0].xp.zeros(sum(p.size for p in members), dtype=members[0].dtype)
+        offset = 0
+        for p in members:
+            p.use_grad_buffer(flat, offset)
+            offset += p.size
+        flats[key] = flat
+    buckets, open_buckets = [], {}  # key -> [params in reverse order, stop, bytes]
     for p in reversed(params):
         key = (p.dtype, p.device)
+        start = grad_buffer.region([p])[1]
         bucket = open_buckets.get(key)
-        if bucket is not None and (bucket.numel + p.size) * p.dtype.itemsize > cap_bytes:
+        if bucket is not None and (bucket[2] + p.size) * p.dtype.itemsize > cap_bytes:
             bucket = None
         if bucket is None:
-            bucket = open_buckets[key] = Bucket()
-            buckets.append(bucket)
-        bucket.add(p)
-    return buckets
+            bucket = open_buckets[key] = [[], start + p.size, 0]
+            buckets.append((key, bucket))
+        bucket[0].append(p)
+        bucket[2] += p.size
+    made = []
+    for key, (members, stop, numel) in buckets:
+        made.append(Bucket(members, flats[key], stop - numel, stop))
+    return made
 
 
 class _Reduction:
@@ -198,34 +228,36 @@ class _Reduction:
         self.world = world
         self.waiting = [len(b.params) for b in buckets]  # gradients each bucket still needs
         self.next = 0           # buckets start in order: the next one to start
-        self.flat = []          # the flat array of each started bucket
-        self.pending = []       # its collective
+        self.pending = []       # each started bucket's collectives
 
     def ready(self, b):
         self.waiting[b] -= 1
         while self.next < len(self.buckets) and self.waiting[self.next] == 0:
             self._start(self.next)
         for pending in self.pending:  # let MPI progress the ones in flight
-            pending.test()
+            pending[0].test()
 
     def _start(self, b):
-        """Copy the bucket's gradients (zeros where none) and a 1 per gradient into one flat
-        array, and start summing it over the ranks."""
+        """Put the bucket's gradients in its stretch of the flat array (backward has written
+        most of them there already; zeros where none) with a 1 per gradient in a small count
+        array, and start summing both over the ranks."""
         bucket = self.buckets[b]
         first = bucket.params[0]
         xp = first.xp
-        n = bucket.numel
-        flat = xp.empty(n + len(bucket.params), dtype=first.dtype)
-        for i, (p, offset) in enumerate(zip(bucket.params, bucket.offsets)):
+        counts = xp.ones(len(bucket.params), dtype=first.dtype)
+        for i, (p, view) in enumerate(zip(bucket.params, bucket.views)):
             if p.grad is None:
-                flat[offset:offset + p.size] = 0
-                flat[n + i] = 0
-            else:
-                flat[offset:offset + p.size] = p.grad.data.reshape(-1)
-                flat[n + i] = 1
-        self.flat.append(flat)
-        self.pending.append(transport.start_all_reduce(self.world, flat, first.backend, "sum",
-                                                       "DistributedDataParallel gradients"))
+                view[...] = 0
+                counts[i] = 0
+            elif p.grad.data is not view:
+                view[...] = p.grad.data
+        bucket.counts = counts
+        what = "DistributedDataParallel gradients"
+        region = bucket.flat[bucket.start:bucket.stop]
+        self.pending.append((
+            transport.start_all_reduce(self.world, region, first.backend, "sum", what),
+            transport.start_all_reduce(self.world, counts, first.backend, "sum", what),
+            region))
         self.next = b + 1
 
     def finish(self):
@@ -233,14 +265,14 @@ class _Reduction:
         while self.next < len(self.buckets):
             self._start(self.next)
         size = self.world.size
-        for bucket, flat, pending in zip(self.buckets, self.flat, self.pending):
-            pending.wait()
-            n = bucket.numel
-            grads = flat[:n]
-            grads /= size
-            had_grad = bucket.params[0].backend.to_numpy(flat[n:])  # (one transfer per bucket)
-            for i, (p, offset) in enumerate(zip(bucket.params, bucket.offsets)):
+        for bucket, (grads, counts, region) in zip(self.buckets, self.pending):
+            grads.wait()
+            counts.wait()
+            region /= size
+            had_grad = bucket.params[0].backend.to_numpy(bucket.counts)  # (one transfer)
+            for i, (p, view) in enumerate(zip(bucket.params, bucket.views)):
                 if had_grad[i] == 0:  # no rank had a gradient for it
                     p.grad = None
-                else:
-                    p.grad = constant(grads[offset:offset + p.size].reshape(p.shape), p)
+                elif p.grad is None or p.grad.data is not view:
+                    p.grad = constant(view, p)
+                    grad_buffer.handed_out(p)

@@ -151,3 +151,44 @@ def test_columns_kept_only_for_the_weight_gradient():
 def test_empty_batch():
     y = F.conv2d(mdl.zeros(0, 3, 5, 5), mdl.ones(2, 3, 3, 3))
     assert y.shape == (0, 2, 3, 3)
+
+
+@pytest.mark.parametrize("xs, ws, kwargs", [CONV2D[0], CONV2D[1], CONV2D[2], CONV2D[4]])
+@pytest.mark.parametrize("budget", [None, 64])  # columns kept whole / rebuilt in chunks
+def test_bias_folded_into_the_products_equals_the_formula(xs, ws, kwargs, budget, device,
+                                                          monkeypatch):
+    """y = [cols 1] @ [Wᵀ; b], and without a graph gW, gb from one product [cols 1]ᵀ @ g:
+    against conv2d(x, W) + b and the recorded backward (Conv2dWeight, Σ gy)."""
+    if budget is not None:
+        monkeypatch.setattr(conv_ops, "CACHE_BUDGET", budget)
+    x, w = leaf(values(xs, 0), device), leaf(values(ws, 1), device)
+    b = leaf(values(ws[:1], 2), device)
+    y = F.conv2d(x, w, b, **kwargs)
+    assert y.grad_fn.fold and (y.grad_fn.columns is None) == (budget is not None)
+    reference = F.conv2d(x, w, **kwargs) + b.reshape((-1, 1, 1))
+    np.testing.assert_allclose(y.detach().numpy(), reference.detach().numpy(), rtol=1e-13,
+                               atol=1e-13)
+    gy = mdl.tensor(values(y.shape, 3), device=device)
+    fast = mdl.autograd.grad(y, [x, w, b], gy, retain_graph=True)          # arrays, one GEMM
+    formula = mdl.autograd.grad(y, [x, w, b], gy, create_graph=True)     # recorded
+    for got, want in zip(fast, formula):
+        np.testing.assert_allclose(got.numpy(), want.detach().numpy(), rtol=1e-13, atol=1e-13)
+
+
+def test_folded_gradients_go_straight_into_the_optimizer_buffers(rng):
+    """Once Adam has its flat gradient, the fast backward writes gW and gb into it."""
+    from minidl.autograd.grad_buffer import buffer_of
+    conv = mdl.nn.Conv2d(3, 4, 3)
+    opt = mdl.optim.Adam(conv.parameters())
+    x = mdl.tensor(rng.standard_normal((2, 3, 6, 6)).astype("float32"))
+    for step in range(3):
+        opt.zero_grad()
+        y = conv(x)
+        y.sum().backward()
+        if step:
+            for p in conv.parameters():
+                assert buffer_of(p) is not None and p.grad.data is buffer_of(p)
+        want = mdl.autograd.grad(conv(x).sum(), list(conv.parameters()), create_graph=True)
+        for p, g in zip(conv.parameters(), want):
+            np.testing.assert_allclose(p.grad.numpy(), g.detach().numpy(), rtol=1e-5)
+        opt.step()

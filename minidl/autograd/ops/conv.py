@@ -132,7 +132,8 @@ class Conv2d(Function):
             wb[:, k] = bias.reshape(groups, o // groups)
             w_t = wb
         self.columns = None
-        per_sample = oh * ow * k * groups * x.dtype.itemsize
+        width = k + 1 if self.fold else k  # (the columns' bytes, ones column included)
+        per_sample = oh * ow * width * groups * x.dtype.itemsize
         if keep_columns and n * per_sample <= CACHE_BUDGET:  # the weight gradient will need
             cols = columns(xp, xpad, kernel, stride, dilation, groups,  # them: small, keep
                            buffer=column_buffer(xp, groups, n * oh * ow, k, x.dtype, self.fold))
@@ -256,7 +257,7 @@ def weight_gradient(xp, x, g, kernel, stride, padding, dilation, groups, columns
         gw_t = columns.transpose(0, 2, 1) @ g3
     else:  # Σ over cache-sized chunks of the batch, each chunk's columns built afresh
         xpad = pad2d(xp, x, padding)
-        per_sample = oh * ow * k * groups * x.dtype.itemsize
+        per_sample = oh * ow * (k + 1 if with_bias else k) * groups * x.dtype.itemsize
         chunks = _chunks(n, per_sample, CACHE_BUDGET)
         gw_t = None
         if chunks:

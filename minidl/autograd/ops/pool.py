@@ -95,14 +95,16 @@ class MaxPoolScatter(Function):
         self.choice, self.size = choice, size
         self.geometry = dict(kernel=kernel, stride=stride, padding=padding, dilation=dilation)
         top, bottom, left, right = padding
-        target = new_image(xp, (*g.shape[:-2], size[0] + top + bottom, size[1] + left + right),
-                           g.dtype)
         (sh, sw), (dh, dw) = stride, dilation
         oh, ow = g.shape[-2:]
         # -- fast path: windows that do not overlap (kernel = stride, no dilation, as in every
         # MaxPool2d(k)) own their slices of the target, so each slice is written once,
-        # g·[choice = index], with no temporary and no addition; the general loop adds.
+        # g·[choice = index], with no temporary and no addition; the general loop adds. When
+        # they also tile the input exactly, every element is written: no zero fill first.
         disjoint = tuple(kernel) == tuple(stride) and (dh, dw) == (1, 1)
+        tiled = disjoint and not any(padding) and tuple(size) == (sh * oh, sw * ow)
+        target = new_image(xp, (*g.shape[:-2], size[0] + top + bottom, size[1] + left + right),
+                           g.dtype, None if tiled else 0.0)
         zero = xp.zeros((), dtype=g.dtype)
         for index, (i, j) in enumerate(_offsets(kernel)):
             rows = slice(i * dh, i * dh + sh * (oh - 1) + 1, sh)

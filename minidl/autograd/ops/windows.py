@@ -52,12 +52,15 @@ def add_windows(target, cols, stride, dilation):
 
 
 def new_image(xp, shape, dtype, value=0.0):
-    """A new array of ``shape`` filled with ``value``; an (N, C, H, W) one is stored pixel-major
-    (memory (N, H, W, C), returned as its NCHW view), the layout every conv/pool output has."""
+    """A new array of ``shape`` filled with ``value`` (None: left unset, for a caller that
+    writes every element); an (N, C, H, W) one is stored pixel-major (memory (N, H, W, C),
+    returned as its NCHW view), the layout every conv/pool output has."""
+    def new(s):
+        return xp.empty(s, dtype=dtype) if value is None else xp.full(s, value, dtype=dtype)
     if len(shape) != 4:
-        return xp.full(shape, value, dtype=dtype)
+        return new(shape)
     n, c, h, w = shape
-    return xp.full((n, h, w, c), value, dtype=dtype).transpose(0, 3, 1, 2)
+    return new((n, h, w, c)).transpose(0, 3, 1, 2)
 
 
 def pad2d(xp, x, padding, value=0.0):

@@ -6,7 +6,8 @@ writes to ``--out``: ``checkpoint.npz`` (after every epoch: model, optimizer, sc
 history, RNG, and plain-data records of the architecture and the preprocessing, so that
 ``minidl.load_run(folder)``, ``python -m minidl evaluate`` and ``predict`` can use it;
 ``--resume`` continues from it exactly, in the same folder), ``metrics.json``, and
-``curves.png`` (loss and accuracy per epoch, when matplotlib is installed).
+``curves.png`` (loss and accuracy per epoch, when matplotlib is installed; for ``--model cnn``
+also ``filters.png`` and ``feature_maps.png``: all drawn by ``minidl.cli.plots``).
 
 A run never replaces another one unasked: without ``--out``, a new run whose default folder
 (``runs/mnist-mlp``) already holds a run goes to the next free ``runs/mnist-mlp-2``, ``-3``…;
@@ -25,6 +26,7 @@ import traceback
 
 import numpy as np
 
+from minidl.cli.plots import write_run_pictures
 from minidl.files import atomic_write
 from minidl.training.callbacks import Callback
 from minidl.training.trainer import NonFiniteLossError
@@ -293,14 +295,7 @@ def _run(args, world):
         json.dump(metrics, f, indent=2)
         f.write("\n")
     written = [checkpoint_path, metrics_path]
-    plot_path = plot_curves(history, os.path.join(args.out, "curves.png"), config)
-    if plot_path:
-        written.append(plot_path)
-    else:
-        print("matplotlib is not installed: no curves.png was written "
-              "(pip install 'minidl[plot]' to get it)", file=sys.stderr)
-    if config["model"] == "cnn" and plot_path:
-        written += plot_cnn_pictures(model, x_test, y_test, args.out)
+    written += write_run_pictures(args.out, history, config, model, x_test, y_test)
     print(f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) after "
           f"{_plural(trainer.epoch, 'epoch')}; training took {train_time:.1f}s")
     print("wrote " + ", ".join(written))
@@ -577,44 +572,3 @@ class SaveCheckpoint(Callback):
         state.update(self.record)
         save(state, self.path)
         self.written = True
-
-
-def plot_cnn_pictures(model, x_test, y_test, out):
-    """filters.png (the first conv layer's 32 filters) and feature_maps.png (the first test
-    digit through the conv/ReLU/pool layers); nothing without matplotlib."""
-    try:
-        from minidl.teaching.conv_pictures import plot_feature_maps, plot_filters
-        filters = plot_filters(model, os.path.join(out, "filters.png"))
-        maps = plot_feature_maps(model, x_test[0], os.path.join(out, "feature_maps.png"),
-                                 label=int(y_test[0]))
-    except ImportError:
-        return []
-    return [filters, maps]
-
-
-def plot_curves(history, path, config):
-    """Loss and accuracy per epoch (train and validation) as a PNG; None without matplotlib."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    epochs = range(1, len(history.get("loss", [])) + 1)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key, title in [(axes[0], "loss", "loss"), (axes[1], "accuracy", "accuracy")]:
-        if key in history:
-            ax.plot(epochs, history[key], marker="o", label="train")
-        if "val_" + key in history:
-            ax.plot(epochs, history["val_" + key], marker="o", label="validation")
-        ax.set_xlabel("epoch")
-        ax.set_title(title)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    model = "CNN" if config.get("model") == "cnn" else f"MLP [{config['hidden']}]"
-    fig.suptitle(f"{config['dataset']} {model}, {config['optimizer']}, "
-                 f"schedule {config['schedule']}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path

@@ -148,7 +148,9 @@ def add_parser(subparsers):
                    help="data-parallel training on the processes of an MPI launcher: "
                         "mpiexec -n N python -m minidl train --distributed (needs pip install "
                         "minidl[dist]). Each rank trains on its shard of every batch: "
-                        "--batch-size is per rank, so the global batch is N x --batch-size. "
+                        "--batch-size is per rank, so the global batch is N x --batch-size; "
+                        "the optimizer step is split over the ranks (ZeRO stage 1, the same "
+                        "numbers). "
                         "Only rank 0 prints and writes files; every rank resumes from the "
                         "same --resume checkpoint")
     p.set_defaults(run=run)
@@ -224,7 +226,7 @@ def _run(args, world):
     if world is not None:  # the same model everywhere; BatchNorm statistics over all ranks
         model = mdl.distributed.DistributedDataParallel(
             mdl.distributed.SyncBatchNorm.convert_sync_batchnorm(model))
-    optimizer = build_optimizer(config, model)
+    optimizer = build_optimizer(config, model, world)
     train_loader = make_loader(x_train, y_train, config["batch_size"], device,
                                shuffle=True, seed=config["seed"], world=world)
     val_loader = (make_loader(x_val, y_val, 1000, device, world=world) if len(y_val) else None)
@@ -507,19 +509,24 @@ def build_model(config):
     return nn.build_model(ARCHITECTURES[config["model"]](config))
 
 
-def build_optimizer(config, model):
+def build_optimizer(config, model, world=None):
+    """The configured optimizer over ``model``'s parameters; on several ranks its step is
+    split over them (``ZeroRedundancyOptimizer``: the same numbers, 1/N of the work each)."""
     from minidl import optim
     name = config["optimizer"]
     lr = config["lr"] if config["lr"] is not None else LEARNING_RATES[name]
     wd = config["weight_decay"]
-    params = model.parameters()
     if name in ("sgd", "momentum", "nesterov"):
-        momentum = 0.0 if name == "sgd" else 0.9
-        return optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd,
-                         nesterov=name == "nesterov")
-    if name == "adamw" and config["weight_decay"] == 0.0:
-        return optim.AdamW(params, lr=lr)  # AdamW's own default decay (1e-2)
-    return optim.OPTIMIZERS[name](params, lr=lr, weight_decay=wd)
+        cls, options = optim.SGD, {"lr": lr, "momentum": 0.0 if name == "sgd" else 0.9,
+                                   "weight_decay": wd, "nesterov": name == "nesterov"}
+    elif name == "adamw" and config["weight_decay"] == 0.0:
+        cls, options = optim.AdamW, {"lr": lr}  # AdamW's own default decay (1e-2)
+    else:
+        cls, options = optim.OPTIMIZERS[name], {"lr": lr, "weight_decay": wd}
+    if world is not None and world.size > 1 and cls.flat_groups:
+        from minidl.distributed import ZeroRedundancyOptimizer
+        return ZeroRedundancyOptimizer(model.parameters(), cls, **options)
+    return cls(model.parameters(), **options)
 
 
 def build_scheduler(config, optimizer, steps_per_epoch):

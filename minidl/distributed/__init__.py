@@ -20,10 +20,12 @@ that waits longer than the timeout of :func:`init` raises :class:`DistributedTim
 from minidl.distributed.collectives import all_gather, all_reduce, broadcast
 from minidl.distributed.ddp import DistributedDataParallel
 from minidl.distributed.sync_batchnorm import SyncBatchNorm
+from minidl.distributed.zero import ZeroRedundancyOptimizer
 from minidl.distributed.world import (DistributedTimeoutError, abort, barrier, get_rank,
                                       get_world, get_world_size, init, is_initialized,
                                       is_main_process)
 
 __all__ = ["init", "is_initialized", "get_rank", "get_world_size", "get_world",
            "is_main_process", "barrier", "abort", "all_reduce", "broadcast", "all_gather",
-           "DistributedDataParallel", "SyncBatchNorm", "DistributedTimeoutError"]
+           "DistributedDataParallel", "SyncBatchNorm", "ZeroRedundancyOptimizer",
+           "DistributedTimeoutError"]

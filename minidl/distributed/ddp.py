@@ -84,7 +84,7 @@ class DistributedDataParallel(Module):
         params = [p for p in module.parameters() if p.requires_grad]
         self._check_same_model(params)
         self._broadcast(list(module.parameters()) + list(module.buffers()))
-        self.buckets = _make_buckets(params, bucket_cap_mb * _MB)
+        self.buckets = _bucket_layout(params, bucket_cap_mb * _MB)
         self._slot = {id(p): b for b, bucket in enumerate(self.buckets) for p in bucket.params}
         self._pass = None  # the reduction of the backward pass in progress
         self._grad_hooks = [p.register_post_accumulate_grad_hook(self._on_grad_ready)
@@ -183,7 +183,7 @@ class Bucket:
         return self.stop - self.start
 
 
-def _make_buckets(params, cap_bytes):
+def _bucket_layout(params, cap_bytes):
     """Buckets of at most ``cap_bytes`` (a larger parameter gets one of its own), filled in
     reverse parameter order, one open bucket per (dtype, device).
 

@@ -90,6 +90,23 @@ def start_all_gather(world, array, out, backend, what="all_gather"):
     return Pending(request, what, lambda: _copy_back(out, host_out, backend))
 
 
+def start_all_gather_parts(world, array, bounds, backend, what="all_gather"):
+    """Start giving every rank all of the 1-D ``array``: rank r contributes its stretch
+    ``array[bounds[r]:bounds[r + 1]]`` (in place, ``MPI_Allgatherv``); the rest is overwritten.
+    Arrays off the host are staged through host memory."""
+    if world.size == 1:
+        return DONE
+    counts = [bounds[r + 1] - bounds[r] for r in range(world.size)]
+    displacements = list(bounds[:-1])
+    from mpi4py import MPI
+    if backend.name == "cpu":
+        return Pending(world.comm.Iallgatherv(MPI.IN_PLACE, [array, (counts, displacements)]),
+                       what)
+    host = backend.to_numpy(array).copy()
+    request = world.comm.Iallgatherv(MPI.IN_PLACE, [host, (counts, displacements)])
+    return Pending(request, what, lambda: _copy_back(array, host, backend))
+
+
 def _nccl(world):
     """The world's NCCL communicator, made on first use; None (with a warning) without NCCL."""
     if world.nccl is None:

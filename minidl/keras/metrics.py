@@ -86,6 +86,15 @@ class Metric:
         self.update_state(*args, **kwargs)
         return self.result()
 
+    def state_values(self):
+        """The metric's state as a list of numbers that add up over disjoint data (data-
+        parallel ``fit`` sums them over the ranks); override with :meth:`set_state_values`."""
+        raise NotImplementedError(f"{type(self).__name__} has no additive state, so it cannot "
+                                  "be summed over the ranks of a data-parallel fit")
+
+    def set_state_values(self, values):
+        raise NotImplementedError(f"{type(self).__name__} must implement set_state_values()")
+
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype}
 
@@ -146,6 +155,12 @@ class Mean(Metric):
         self.total = 0.0
         self.count = 0.0
 
+    def state_values(self):
+        return [self.total, self.count]
+
+    def set_state_values(self, values):
+        self.total, self.count = (float(v) for v in values)
+
     def result(self):
         return self.total / self.count if self.count else 0.0
 
@@ -162,6 +177,12 @@ class Sum(Metric):
 
     def reset_state(self):
         self._mean.reset_state()
+
+    def state_values(self):
+        return self._mean.state_values()
+
+    def set_state_values(self, values):
+        self._mean.set_state_values(values)
 
     def result(self):
         return self._mean.total

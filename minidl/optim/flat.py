@@ -136,6 +136,33 @@ class FlatGroup:
         self.grad = flat[start:stop]
         self.grad_views = [grad_buffer.buffer_of(p) for p in self.params]
 
+    def part_bounds(self, index, count):
+        """``(start, stop)`` of the index-th of ``count`` stretches of the flat buffers (equal
+        up to one element)."""
+        n = self.theta.size
+        return n * index // count, n * (index + 1) // count
+
+    def update_part(self, update, options, index, count):
+        """``update`` on one stretch of the flat buffers only (see ``part_bounds``). Elementwise,
+        so that stretch ends exactly as a whole update would leave it; a state array that
+        ``update`` makes anew (SGD's first momentum buffer) gets the group's full size, its
+        other stretches zero, and scalars (``step``) are kept as the update leaves them."""
+        start, stop = self.part_bounds(index, count)
+        array_types = self.array_types
+        parts = {name: value[start:stop] if isinstance(value, array_types) else value
+                 for name, value in self.state.items()}
+        state = dict(parts)
+        update(self.theta[start:stop], self.grad[start:stop], state, **options)
+        for name, value in state.items():
+            if not isinstance(value, array_types):
+                self.state[name] = value
+            elif value is not parts.get(name):  # made or replaced by update, not in place
+                full = self.state.get(name)
+                if not isinstance(full, array_types):
+                    full = self.params[0].xp.zeros(self.theta.size, dtype=value.dtype)
+                full[start:stop] = value
+                self.state[name] = full
+
     def scatter_state(self):
         """After ``update``: hand every parameter its views of the flat state arrays (new ones
         too, e.g. SGD's first momentum buffer) and the group's scalars."""

@@ -92,15 +92,22 @@ class Optimizer:
         """Update the array ``theta`` in place from its gradient ``g`` (override)."""
         raise NotImplementedError(f"{type(self).__name__} does not implement update()")
 
-    def update_group(self, group, options):
+    def update_group(self, group, options, part=None):
         """Run ``update`` once for the whole group on its flat buffers (see
         :mod:`minidl.optim.flat`) and return True; return False, and ``step`` calls ``update``
         for each parameter instead: when a parameter has no gradient, or the group cannot be
-        packed (parameters of different devices or dtypes, or states of different steps)."""
+        packed (parameters of different devices or dtypes, or states of different steps).
+
+        ``part=(i, n)`` updates only the i-th of n equal stretches of the flat buffers (the
+        rest of θ and of the state is left as it is): the shard of one rank of
+        ``minidl.distributed.ZeroRedundancyOptimizer``."""
         flat = self.flat_group(group)
         if flat is None or flat.gather_grads() is None:
             return False
-        self.update(flat.theta, flat.grad, flat.state, **options)
+        if part is None:
+            self.update(flat.theta, flat.grad, flat.state, **options)
+        else:
+            flat.update_part(self.update, options, *part)
         flat.scatter_state()
         for p in flat.params:
             p.bump_version()  # each parameter changed in place
@@ -189,30 +196,36 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        update, states = self.update, self.state
         with no_grad():
             for group in self.param_groups:
-                options = self._options(group)
-                if self.update_group(group, options):  # the algorithm's all-at-once path
-                    continue
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is None:
-                        continue
-                    state = states.get(p)
-                    if state is None:
-                        state = states[p] = self.init_state(p, group)
-                    update(p.data, grad.data, state, **options)
-                    p.bump_version()  # the parameter changed in place
+                self.step_group(group, self.options(group))
         self.iterations += 1
         return loss
 
-    def _options(self, group):
+    def step_group(self, group, options):
+        """Update one parameter group: all at once when it can (``update_group``), else
+        ``update`` per parameter that has a gradient."""
+        if self.update_group(group, options):  # the algorithm's all-at-once path
+            return
+        update, states = self.update, self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            state = states.get(p)
+            if state is None:
+                state = states[p] = self.init_state(p, group)
+            update(p.data, grad.data, state, **options)
+            p.bump_version()  # the parameter changed in place
+
+    def options(self, group):
         """The group's options as ``update`` takes them, a schedule ``lr`` evaluated now."""
         options = {name: group[name] for name in self.defaults}
         if callable(options.get("lr")):
             options["lr"] = float(options["lr"](self.iterations))
         return options
+
+    _options = options
 
     def minimize(self, loss_fn, var_list=None):
         """One training step, Keras style: zero_grad, loss = loss_fn(), backward, step.

@@ -191,6 +191,9 @@ class Trainer:
             if hasattr(sampler, "set_epoch"):  # a DistributedSampler's shuffle for this epoch
                 sampler.set_epoch(epoch)
             logs, bar = self._train_epoch(loader, epoch, last, mode)
+            consolidate = getattr(self.optimizer, "consolidate_state_dict", None)
+            if consolidate is not None:  # a sharded optimizer: whole state on every rank
+                consolidate()             # before any checkpoint is written
             if val_loader is not None:
                 logs.update({"val_" + k: v for k, v in self.evaluate(val_loader).items()})
             if self.scheduler is not None and self.scheduler_interval == "epoch":

@@ -22,6 +22,7 @@ from minidl.autograd.grad_mode import no_grad
 from minidl.autograd.tensor import Tensor
 from minidl.keras.layers.node import flatten, map_structure
 from minidl.keras.models import data as data_utils
+from minidl.keras.models.data_parallel import DataParallelFit
 from minidl.keras.models.progress import Progbar, resolve_verbose
 
 
@@ -200,6 +201,12 @@ class Trainer:
         self._update_metrics(y, y_pred, sample_weight)
         return loss.item()
 
+    def _empty_train_step(self):
+        """This rank has no samples in the batch: it adds no gradient to the all-reduce,
+        and applies the same update as the others."""
+        variables = self.trainable_weights
+        self.optimizer.apply([None] * len(variables), variables)
+
     def test_step(self, data):
         x, y, sample_weight = data
         with no_grad():
@@ -281,6 +288,25 @@ class Trainer:
             val = data_utils.as_arrays(val, float_dtype)
         n = data_utils.num_samples(x, y, sample_weight)
         steps = -(-n // batch_size)
+        parallel = DataParallelFit.of_job()  # several MPI ranks: see data_parallel.py
+        if parallel is not None:
+            parallel.check_sizes(n, batch_size)
+            verbose = verbose if parallel.is_main else 0
+            callbacks = parallel.callbacks(callbacks)
+            if self.built:
+                parallel.share_weights(self.weights)
+            self.optimizer.gradient_aggregator = parallel.aggregate
+        try:
+            return self._fit_epochs(x, y, sample_weight, val, n, batch_size, epochs, verbose,
+                                    callbacks, shuffle, initial_epoch, validation_freq,
+                                    validation_batch_size, steps, parallel)
+        finally:
+            if parallel is not None:
+                self.optimizer.gradient_aggregator = None
+
+    def _fit_epochs(self, x, y, sample_weight, val, n, batch_size, epochs, verbose, callbacks,
+                    shuffle, initial_epoch, validation_freq, validation_batch_size, steps,
+                    parallel):
         history, callback_list = self._callbacks(callbacks, verbose, epochs, steps)
         rng = backends.get_backend("cpu").rng()
         self.stop_training = False
@@ -293,9 +319,21 @@ class Trainer:
                 print(f"Epoch {epoch + 1}/{epochs}")
             bar = Progbar(steps, verbose)
             loss_sum, seen = 0.0, 0
-            for step, index in enumerate(data_utils.batch_slices(n, batch_size, shuffle, rng)):
+            if parallel is None:
+                batches = data_utils.batch_slices(n, batch_size, shuffle, rng)
+            else:
+                batches = parallel.batches(n, batch_size, shuffle, rng, data_utils.batch_slices)
+            for step, index in enumerate(batches):
                 callback_list.on_train_batch_begin(step)
+                if parallel is not None:
+                    index = parallel.my_part(index)
+                    if len(index) == 0:  # (a last batch smaller than the ranks)
+                        self._empty_train_step()
+                        continue
                 batch = self._to_tensors(data_utils.take((x, y, sample_weight), index))
+                if parallel is not None and not self.built:  # build, then rank 0's weights
+                    self(batch[0], training=False)
+                    parallel.share_weights(self.weights)
                 loss_value = self.train_step(batch)
                 loss_sum += loss_value * len(index)
                 seen += len(index)
@@ -304,6 +342,10 @@ class Trainer:
                 bar.update(step + 1, logs)
                 if self.stop_training:
                     break
+            if parallel is not None:  # the epoch over all ranks' data; one set of statistics
+                loss_sum, seen = parallel.totals(
+                    loss_sum, seen, [m for _, m, _, _ in self._compiled_metrics or []])
+                parallel.share_weights(self.non_trainable_weights)
             epoch_logs = self._logs(loss_sum, seen)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self.evaluate(val[0], val[1], sample_weight=val[2],

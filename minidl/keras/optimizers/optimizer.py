@@ -69,6 +69,8 @@ class Optimizer(_LoopOptimizer):
         options: the algorithm's options (from the subclass).
 
     Attributes:
+        gradient_aggregator: None, or ``fn(grads, variables) -> grads`` that ``apply`` runs
+            first (set by a data-parallel ``fit``: the gradients of the whole batch).
         iterations: the number of steps applied so far (an int).
         built: whether ``build`` has run (``apply``/``minimize`` build on first use).
 
@@ -123,6 +125,10 @@ class Optimizer(_LoopOptimizer):
         self._index = {}  # id(variable) -> its position in the built list
 
     weight_decay = hyperparameter("weight_decay", "λ of the decoupled weight decay, or None.")
+
+    #: ``aggregator(grads, variables) -> grads``, run by ``apply`` before anything else: a
+    #: data-parallel ``fit`` sets it to the sum of the ranks' gradients for its duration.
+    gradient_aggregator = None
 
     # -- what each algorithm says: its state slots, in Keras's order --------------------------
     def slot_names(self):
@@ -235,6 +241,8 @@ class Optimizer(_LoopOptimizer):
                                      "be called for the variables it was originally built with. "
                                      "When working with a new set of variables, you should "
                                      "recreate a new optimizer instance.")
+        if self.gradient_aggregator is not None:  # data-parallel fit: the global gradients
+            grads = self.gradient_aggregator(grads, variables)
         pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
         if not pairs:
             raise ValueError("No gradients provided for any variable.")

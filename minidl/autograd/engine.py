@@ -17,6 +17,8 @@ while backward is still running): a leaf's post-accumulate hooks
 (``Tensor.register_post_accumulate_grad_hook``) fire as soon as its gradient is complete, and
 :func:`queue_callback` runs a function when the current backward has finished.
 """
+import weakref
+
 from minidl.autograd import anomaly, grad_buffer, grad_mode
 from minidl.autograd.grad_request import GradRequest
 from minidl.autograd.tensor import Tensor
@@ -354,7 +356,7 @@ def _deliver_leaf(leaf, g, create_graph, handed_out):
     if leaf.grad is None:
         buffer = leaf._grad_buffer
         if buffer is not None and g.data is buffer.array:
-            buffer.hand_out(g)  # an op wrote it into the leaf's own gradient buffer
+            buffer.holder = weakref.ref(g)  # an op wrote it into the leaf's own gradient buffer
         elif not create_graph:
             # The first gradient is taken as is (no copy) unless its memory is already some
             # other leaf's gradient or the caller's: in-place updates of .grad (clipping) must

@@ -75,9 +75,9 @@ class Function:
         leaf's gradient buffer, see :mod:`minidl.autograd.grad_buffer`), or None: allocate.
         ``like`` is an array of the gradient's type and dtype (usually ``gy``)."""
         parent = self.parents[i]
-        if not isinstance(parent, Tensor) or parent._grad_buffer is None:
-            return None
-        return grad_buffer.lend(parent, like)
+        if isinstance(parent, Tensor) and parent._grad_buffer is not None:
+            return grad_buffer.lend(parent, like)
+        return None
 
     # -- the machinery ------------------------------------------------------------------
     @property

@@ -37,9 +37,6 @@ class GradBuffer:
         self.array = flat[offset:offset + size].reshape(shape)
         self.holder = None  # weak reference to the Tensor that has it as .grad, if any
 
-    def held(self):
-        return self.holder is not None and self.holder() is not None
-
     def hand_out(self, tensor):
         """Record that ``tensor`` (a ``.grad``) wraps this buffer."""
         self.holder = weakref.ref(tensor)
@@ -105,8 +102,8 @@ def lend(leaf, like):
     buffer = leaf._grad_buffer
     if buffer is None or leaf_grads is None or leaf.grad is not None or id(leaf) in leaf_grads:
         return None
-    array = buffer.array
+    array, holder = buffer.array, buffer.holder
     if type(array) is not type(like) or array.dtype != like.dtype \
-            or array.shape != leaf.data.shape or buffer.held():
+            or array.shape != leaf.data.shape or (holder is not None and holder() is not None):
         return None
     return array

@@ -103,12 +103,16 @@ class FlatGroup:
         for p in params:
             if p.grad is None:
                 return None
-        if any(p.grad.data is not view and grad_buffer.held_elsewhere(p)
-               for p, view in zip(params, views)):
-            # A gradient of an earlier step that someone kept lives in the buffer: leave it
-            # to them and take new memory (the other gradients are copied over below).
-            self._new_grad_buffer()
-            views = self.grad_views
+        copy = [p for p, view in zip(params, views) if p.grad.data is not view]
+        if not copy:
+            return self.grad  # (backward wrote every gradient into its view: nothing to do)
+        for p in copy:
+            if grad_buffer.held_elsewhere(p):
+                # A gradient of an earlier step that someone kept lives in the buffer: leave
+                # it to them and take new memory (the other gradients are copied over below).
+                self._new_grad_buffer()
+                views = self.grad_views
+                break
         for p, view in zip(params, views):
             if p.grad.data is not view:  # (backward wrote it elsewhere: copy it in)
                 view[...] = p.grad.data

@@ -70,7 +70,7 @@ class Linear(FusedFunction):
                 gb = g2.sum(axis=0)
             else:
                 gb = out
-                self.xp.sum(g2, axis=0, out=gb)
+                g2.sum(axis=0, out=gb)
         return gx, gw, gb
 
     def twin(self, x, weight, bias=None):

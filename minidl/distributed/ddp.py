@@ -176,7 +176,7 @@ class Bucket:
         self.start = start
         self.stop = stop
         self.views = [grad_buffer.buffer_of(p) for p in params]
-        self.counts = flat[:0]        # (made per pass: 1 per gradient on this rank)
+        self.counts = None            # made per pass: 1 per gradient on this rank
 
     @property
     def numel(self):

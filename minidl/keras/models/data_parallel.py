@@ -26,9 +26,6 @@ import numpy as np
 
 from minidl.autograd.tensor import Tensor
 
-_WRITERS = ("ModelCheckpoint", "CSVLogger", "TensorBoard")
-
-
 class DataParallelFit:
     """The ranks of one ``fit`` (see the module's docstring)."""
 
@@ -61,13 +58,12 @@ class DataParallelFit:
 
     def callbacks(self, callbacks):
         """The callbacks this rank runs: all of them on rank 0; elsewhere all but writers."""
+        from minidl.keras.callbacks import CSVLogger, ModelCheckpoint, TensorBoard
         callbacks = list(callbacks or [])
         if self.is_main:
             return callbacks
-        return [cb for cb in callbacks
-                if not any(type(cb).__name__ == name or
-                           any(base.__name__ == name for base in type(cb).__mro__)
-                           for name in _WRITERS)]
+        writers = (ModelCheckpoint, CSVLogger, TensorBoard)
+        return [cb for cb in callbacks if not isinstance(cb, writers)]
 
     def share_weights(self, weights):
         """Rank 0's values of ``weights`` (Tensors) on every rank."""

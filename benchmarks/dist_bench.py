@@ -34,6 +34,8 @@ NETWORK_GBIT = 25.0
 NETWORK_LATENCY_S = 20e-6  # a typical one-way latency on a 25 Gb/s Ethernet, per ring step
 W1_PARAMS = 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
 W4_PARAMS = 34_826
+CEILING_KERNELS = {"gemm": "512×512×512 float32 GEMM", "stream": "a += b over 32 MiB",
+                   "numpy-w1-64": "hand-written NumPy W1 step at batch 64"}
 
 
 def _env():
@@ -118,6 +120,108 @@ def train_worker(args):
               "collectives": collectives, "loss": losses, "steps": len(loader)}
     with open(f"{args.json_out}.{world.rank}", "w") as f:
         json.dump(result, f)
+
+
+def numpy_train_worker(args):
+    """The floor of any NumPy framework: ``numpy_reference.NumpyMLP`` by hand, in one process
+    at batch 128, or on each of 2 ranks at 64 with its flat gradient averaged by one blocking
+    ``Allreduce`` per step before the same Adam step. The weights, the data and each rank's
+    batches are :func:`train_worker`'s (minidl's initial W1, ``DistributedSampler``), so the
+    losses can be compared with minidl's."""
+    import numpy as np
+    from mpi4py import MPI
+
+    import minidl as mdl
+    from minidl.data import DistributedSampler
+    from mlp_bench import make_data
+    from numpy_reference import NumpyMLP
+    comm = MPI.COMM_WORLD
+    rank, size = comm.rank, comm.size
+    x, y = make_data(args.samples)
+    mdl.manual_seed(0)
+    layers = [{"weight": layer.weight.data, "bias": layer.bias.data}
+              for layer in _w1().modules() if isinstance(layer, mdl.nn.Linear)]
+    model = NumpyMLP(layers, lr=1e-3)
+    per_rank = GLOBAL_BATCH // size
+    sampler = DistributedSampler(range(len(x)), num_replicas=size, rank=rank, seed=0)
+    epochs, cpu, collectives, losses = [], [], [], []
+    for epoch in range(args.epochs + 1):  # the first one warms up
+        sampler.set_epoch(epoch)
+        order = sampler.indices()
+        comm.Barrier()
+        waited = [0.0, 0.0]  # wall and CPU seconds in Allreduce
+        start, start_cpu = time.perf_counter(), time.process_time()
+        total, steps = 0.0, 0
+        for first in range(0, len(order), per_rank):
+            idx = order[first:first + per_rank]
+            loss, grads = model.loss_and_grads(x[idx], y[idx])
+            if size > 1:
+                wait, wait_cpu = time.perf_counter(), time.process_time()
+                comm.Allreduce(MPI.IN_PLACE, model.grad, op=MPI.SUM)
+                waited[0] += time.perf_counter() - wait
+                waited[1] += time.process_time() - wait_cpu
+                model.grad /= np.float32(size)
+            model.adam_step(grads)
+            total += loss
+            steps += 1
+        elapsed = time.perf_counter() - start
+        elapsed_cpu = time.process_time() - start_cpu
+        if epoch:
+            epochs.append(elapsed)
+            cpu.append(elapsed_cpu - waited[1])
+            collectives.append(waited[0])
+            losses.append(total / steps)
+    result = {"rank": rank, "size": size, "epochs": epochs, "cpu": cpu,
+              "collectives": collectives, "loss": losses, "steps": steps}
+    with open(f"{args.json_out}.{rank}", "w") as f:
+        json.dump(result, f)
+
+
+def ceiling_worker(args):
+    """Seconds per iteration of one compute kernel on each of the ranks at once, with no
+    communication between the barriers: 2 ranks against 1 shows what two concurrent
+    processes get out of this machine (shared cores, caches, memory bandwidth).
+
+    gemm: a 512×512×512 float32 product (cache-resident arithmetic); stream: a += b over
+    32 MiB arrays (memory bandwidth); numpy-w1-64: the hand-written NumPy W1 step at batch 64
+    on shuffled rows of the 60,000 samples (a rank's step without its all-reduce).
+    """
+    import numpy as np
+    from mpi4py import MPI
+    comm = MPI.COMM_WORLD
+    reps = args.reps or {"gemm": 800, "stream": 1200, "numpy-w1-64": 1800}[args.kernel]  # ~2 s
+    if args.kernel == "gemm":
+        a = np.random.default_rng(0).random((512, 512), dtype=np.float32)
+        c = np.empty_like(a)
+
+        def step(i):
+            np.matmul(a, a, out=c)
+    elif args.kernel == "stream":
+        a, b = np.ones(8 * 2 ** 20, np.float32), np.ones(8 * 2 ** 20, np.float32)
+
+        def step(i):
+            np.add(a, b, out=a)
+    else:
+        from mlp_bench import make_data
+        from numpy_reference import NumpyMLP, init_params
+        x, y = make_data(60_000)
+        model = NumpyMLP(init_params((784, 256, 128, 10), seed=1))
+        order = np.random.default_rng(comm.rank).permutation(len(x))
+
+        def step(i):
+            idx = order[(i % 900) * 64:(i % 900 + 1) * 64]
+            model.train_step(x[idx], y[idx])
+    for i in range(reps // 10):  # warm up
+        step(i)
+    comm.Barrier()
+    start = time.perf_counter()
+    for i in range(reps):
+        step(i)
+    seconds = (time.perf_counter() - start) / reps
+    times = comm.gather(seconds)
+    if comm.rank == 0:
+        with open(args.json_out, "w") as f:
+            json.dump(times, f)
 
 
 def bandwidth_worker(args):
@@ -209,7 +313,7 @@ def _run(ranks, worker, extra, timeout=1800):
         done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stdout}\n{done.stderr}")
-        if worker == "train":
+        if worker in ("train", "numpy"):
             return [json.load(open(f"{out}.{r}")) for r in range(ranks)]
         return json.load(open(out))
 
@@ -239,8 +343,10 @@ def estimate(step_times, n_params, bandwidth_gbit=NETWORK_GBIT, latency=NETWORK_
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--worker", choices=["train", "bandwidth", "steps", "floor"],
-                   help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=["train", "numpy", "ceiling", "bandwidth", "steps",
+                                        "floor"], help=argparse.SUPPRESS)
+    p.add_argument("--kernel", choices=list(CEILING_KERNELS), help=argparse.SUPPRESS)
+    p.add_argument("--reps", type=int, help=argparse.SUPPRESS)
     p.add_argument("--json-out", help=argparse.SUPPRESS)
     p.add_argument("--samples", type=int, default=60_000)
     p.add_argument("--epochs", type=int, default=2, help="timed epochs per run")
@@ -250,6 +356,10 @@ def main():
     args = p.parse_args()
     if args.worker == "train":
         return train_worker(args)
+    if args.worker == "numpy":
+        return numpy_train_worker(args)
+    if args.worker == "ceiling":
+        return ceiling_worker(args)
     if args.worker == "bandwidth":
         return bandwidth_worker(args)
     if args.worker == "steps":
@@ -259,22 +369,42 @@ def main():
 
     started = time.perf_counter()
     common = ["--samples", str(args.samples), "--epochs", str(args.epochs)]
-    single, double, sharded = [], [], []
+    single, double, sharded, np_single, np_double = [], [], [], [], []
     for _ in range(args.repeats):
         single.append(_run(1, "train", common)[0])
         double.append(_run(2, "train", common))
         sharded.append(_run(2, "train", common + ["--zero"]))
+        np_single.append(_run(1, "numpy", common)[0])
+        np_double.append(_run(2, "numpy", common))
+    ceiling = {kernel: ([], []) for kernel in CEILING_KERNELS}
+    for _ in range(args.repeats):  # alone and side by side, alternating
+        for kernel, (alone, pair) in ceiling.items():
+            alone.append(_run(1, "ceiling", ["--kernel", kernel])[0])
+            pair.append(max(_run(2, "ceiling", ["--kernel", kernel])))
     band = _run(2, "bandwidth", [])
     steps = _run(1, "steps", [])
     floor = _run(1, "floor", [])
 
-    t1 = statistics.median(t for run in single for t in run["epochs"])
-    # CPU seconds of the busier rank outside collective waits: the work, which the machine's
-    # other tenants stretch much less than wall time
-    c1 = statistics.median(t for run in single for t in run["cpu"])
-    t1_all = [round(t, 3) for run in single for t in run["epochs"]]
-    t2, c2, coll, t2_all = _two_ranks(double, args.epochs)
-    t3, c3, coll3, t3_all = _two_ranks(sharded, args.epochs)
+    # contender -> (label, median s/epoch, every epoch, CPU s/epoch outside collective waits
+    # (the work, which the machine's other tenants stretch much less than wall time), seconds
+    # in collectives per epoch or None)
+    rows = {}
+    for key, label, runs in (("minidl-1", "1 process × 1 thread (batch 128)", single),
+                             ("numpy-1", "1 process × 1 thread (batch 128), hand-written NumPy",
+                              np_single)):
+        rows[key] = (label, statistics.median(t for run in runs for t in run["epochs"]),
+                     [round(t, 3) for run in runs for t in run["epochs"]],
+                     statistics.median(t for run in runs for t in run["cpu"]), None)
+    for key, label, runs in (
+            ("ddp", "2 processes × 1 thread (64 each, DDP + Adam)", double),
+            ("zero", "2 processes × 1 thread (64 each, DDP + ZeroRedundancyOptimizer(Adam))",
+             sharded),
+            ("numpy-2", "2 processes × 1 thread (64 each), hand-written NumPy + one "
+             "`Allreduce` per step", np_double)):
+        wall, cpu, waits, every = _two_ranks(runs, args.epochs)
+        rows[key] = (label, wall, every, cpu, waits)
+    wall = {key: row[1] for key, row in rows.items()}
+    cpu = {key: row[3] for key, row in rows.items()}
     lines = [
         "# Data-parallel benchmark: W1 at a global batch of 128",
         "",
@@ -286,18 +416,38 @@ def main():
         "| contender | median s/epoch | all epochs | CPU s/epoch outside waits (busier rank) | "
         "time in collectives / epoch |",
         "|---|---:|---|---:|---:|",
-        f"| 1 process × 1 thread (batch 128) | {t1:.3f} | {t1_all} | {c1:.3f} | — |",
-        f"| 2 processes × 1 thread (64 each, DDP + Adam) | {t2:.3f} | {t2_all} | {c2:.3f} | "
-        f"{coll:.3f} s ({100 * coll / t2:.0f} %) |",
-        f"| 2 processes × 1 thread (64 each, DDP + ZeroRedundancyOptimizer(Adam)) | {t3:.3f} | "
-        f"{t3_all} | {c3:.3f} | {coll3:.3f} s ({100 * coll3 / t3:.0f} %) |",
+    ]
+    for label, seconds, every, work, waits in rows.values():
+        spent = "—" if waits is None else f"{waits:.3f} s ({100 * waits / seconds:.0f} %)"
+        lines.append(f"| {label} | {seconds:.3f} | {every} | {work:.3f} | {spent} |")
+    lines += [
         "",
-        f"**Speed-up with 2 ranks: {t1 / t2:.2f}× (DDP + Adam), {t1 / t3:.2f}× (DDP + "
-        f"ZeroRedundancyOptimizer) in wall time; {c1 / c2:.2f}× and {c1 / c3:.2f}× in CPU "
-        f"time** (target ≥ 1.6×; load average {os.getloadavg()[0]:.1f} at the end). Losses per "
-        f"epoch: 1 process {[round(v, 4) for v in single[0]['loss']]}, 2 ranks "
+        f"**Speed-up with 2 ranks: {wall['minidl-1'] / wall['ddp']:.2f}× (DDP + Adam), "
+        f"{wall['minidl-1'] / wall['zero']:.2f}× (DDP + ZeroRedundancyOptimizer) in wall time; "
+        f"{cpu['minidl-1'] / cpu['ddp']:.2f}× and {cpu['minidl-1'] / cpu['zero']:.2f}× in CPU "
+        f"time; the hand-written NumPy loop: {wall['numpy-1'] / wall['numpy-2']:.2f}× wall, "
+        f"{cpu['numpy-1'] / cpu['numpy-2']:.2f}× CPU** (target "
+        f"≥ 1.6×; load average {os.getloadavg()[0]:.1f} at the end). Losses per epoch: "
+        f"1 process {[round(v, 4) for v in single[0]['loss']]}, 2 ranks "
         f"{[round(v, 4) for v in double[0][0]['loss']]}, 2 ranks with ZeRO "
-        f"{[round(v, 4) for v in sharded[0][0]['loss']]}.",
+        f"{[round(v, 4) for v in sharded[0][0]['loss']]}; NumPy 1 process "
+        f"{[round(v, 4) for v in np_single[0]['loss']]}, 2 ranks "
+        f"{[round(v, 4) for v in np_double[0][0]['loss']]}.",
+        "",
+        "## What two processes get out of this machine",
+        "",
+        "Milliseconds per iteration of a kernel in one process alone, and in each of two "
+        "processes at once (no communication; the slower one), alternating, "
+        f"best of {args.repeats}; throughput ratio = 2 · alone / side by side.",
+        "",
+        "| kernel | alone | side by side | throughput ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for kernel, (alone, pair) in ceiling.items():
+        a, b = min(alone), min(pair)
+        lines.append(f"| {CEILING_KERNELS[kernel]} | {a * 1e3:.3f} | {b * 1e3:.3f} | "
+                     f"{2 * a / b:.2f}× |")
+    lines += [
         "",
         "## What one process does at the per-rank batch",
         "",

@@ -62,6 +62,14 @@ class NumpyMLP:
         self.rng = np.random.default_rng(seed)
         self.params = [(layer, key) for layer in self.layers
                        for key in ("weight", "bias", "gamma", "beta") if key in layer]
+        # the gradients are views of one flat buffer, written in place by backward: a
+        # data-parallel loop averages them with one all-reduce over ``self.grad``
+        self.grad = np.empty(sum(layer[key].size for layer, key in self.params), F32)
+        self.grads, start = {}, 0
+        for layer, key in self.params:
+            theta = layer[key]
+            self.grads[id(theta)] = self.grad[start:start + theta.size].reshape(theta.shape)
+            start += theta.size
         self.m = [np.zeros_like(layer[key]) for layer, key in self.params]
         self.v = [np.zeros_like(layer[key]) for layer, key in self.params]
         self.scratch = [np.empty_like(layer[key]) for layer, key in self.params]
@@ -69,7 +77,8 @@ class NumpyMLP:
 
     # -- forward and backward ---------------------------------------------------------------
     def loss_and_grads(self, x, y):
-        """Forward and backward on one batch: returns (loss, {id(param array): gradient})."""
+        """Forward and backward on one batch: returns (loss, {id(param array): gradient}), the
+        gradients being views of ``self.grad`` (overwritten by the next call)."""
         n = x.shape[0]
         caches = []
         h = x
@@ -107,9 +116,9 @@ class NumpyMLP:
         g[rows, y] -= 1.0
         g *= 1.0 / n                                     # d(mean)/d(logits) = (p − onehot) / n
 
-        grads = {}
-        grads[id(last["weight"])] = g.T @ h
-        grads[id(last["bias"])] = g.sum(axis=0)
+        grads = self.grads
+        np.matmul(g.T, h, out=grads[id(last["weight"])])
+        g.sum(axis=0, out=grads[id(last["bias"])])
         g = g @ last["weight"]
         for i in range(len(self.layers) - 2, -1, -1):
             layer, cache = self.layers[i], caches[i]
@@ -119,8 +128,8 @@ class NumpyMLP:
                 g *= cache["relu"] > 0                   # ReLU' (the output is > 0 where x > 0)
             if self.batchnorm:
                 g = self._batchnorm_backward(g, layer, cache["bn"], grads)
-            grads[id(layer["weight"])] = g.T @ cache["input"]
-            grads[id(layer["bias"])] = g.sum(axis=0)
+            np.matmul(g.T, cache["input"], out=grads[id(layer["weight"])])
+            g.sum(axis=0, out=grads[id(layer["bias"])])
             if i > 0:
                 g = g @ layer["weight"]
         return loss, grads
@@ -151,10 +160,8 @@ class NumpyMLP:
         """gx = (γ / σ) · (gy − mean(gy) − x̂ · mean(gy · x̂)), with σ = √(σ²_B + ε)."""
         xhat, inv_std = cache
         n = g.shape[0]
-        g_beta = np.einsum("ij->j", g)
-        g_gamma = np.einsum("ij,ij->j", g, xhat)
-        grads[id(layer["beta"])] = g_beta
-        grads[id(layer["gamma"])] = g_gamma
+        g_beta = np.einsum("ij->j", g, out=grads[id(layer["beta"])])
+        g_gamma = np.einsum("ij,ij->j", g, xhat, out=grads[id(layer["gamma"])])
         xhat *= g_gamma / F32(n)                         # x̂ is no longer needed: reuse it
         g -= xhat
         g -= g_beta / F32(n)

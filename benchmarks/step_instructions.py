@@ -2,6 +2,7 @@
 
     python benchmarks/step_instructions.py                 # W1, W2, W3 and the tiny MLP
     python benchmarks/step_instructions.py --workloads tiny,W2 --contenders minidl,numpy
+    python benchmarks/step_instructions.py --workloads W1 --batch 64    # a rank of dist_bench
 
 Wall-clock time on a shared virtual machine moves by ±10% from one minute to the next; the
 number of instructions a training step executes does not. For each (workload, contender)
@@ -16,6 +17,7 @@ instruction, so use this to see where a framework's overhead stands, and ``mlp_b
 for seconds. Needs ``valgrind`` on PATH (Linux); several minutes per workload.
 """
 import argparse
+import dataclasses
 import os
 import re
 import shutil
@@ -30,8 +32,11 @@ from mlp_bench import WORKLOADS, Workload, make_data  # noqa: E402
 TINY = Workload("tiny", (4, 4, 4, 2), 2)
 
 
-def workload(name):
-    return TINY if name == "tiny" else WORKLOADS[name]
+def workload(name, batch=None):
+    """A workload by name; ``batch`` replaces its batch size (W1 at 64: a rank's step in
+    ``dist_bench.py``)."""
+    wl = TINY if name == "tiny" else WORKLOADS[name]
+    return wl if batch is None else dataclasses.replace(wl, batch=batch)
 
 
 def worker(args):
@@ -40,7 +45,7 @@ def worker(args):
     from contenders import CONTENDERS
     from numpy_reference import init_params
 
-    wl = workload(args.workload)
+    wl = workload(args.workload, args.batch)
     n = 2 * args.steps * wl.batch  # the same data for both runs: only the step count differs
     X, Y = make_data(n, d=wl.sizes[0], classes=wl.sizes[-1])
     layers = init_params(wl.sizes, seed=1, batchnorm=wl.batchnorm)
@@ -48,10 +53,12 @@ def worker(args):
     contender.epoch(np.arange(args.run_steps * wl.batch))
 
 
-def instructions(workload_name, contender, steps, run_steps):
+def instructions(workload_name, contender, steps, run_steps, batch=None):
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
            sys.executable, os.path.abspath(__file__), "--worker", "--workloads", workload_name,
            "--contenders", contender, "--steps", str(steps), "--run-steps", str(run_steps)]
+    if batch is not None:
+        cmd += ["--batch", str(batch)]
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     found = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
@@ -65,6 +72,7 @@ def main(argv=None):
     p.add_argument("--workloads", default="tiny,W1,W2,W3")
     p.add_argument("--contenders", default="minidl,numpy")
     p.add_argument("--steps", type=int, default=20, help="the step difference of the two runs")
+    p.add_argument("--batch", type=int, help="replaces each workload's batch size")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--run-steps", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -80,8 +88,8 @@ def main(argv=None):
     for name in args.workloads.split(","):
         per_step = []
         for contender in contenders:
-            a = instructions(name, contender, args.steps, args.steps)
-            b = instructions(name, contender, args.steps, 2 * args.steps)
+            a = instructions(name, contender, args.steps, args.steps, args.batch)
+            b = instructions(name, contender, args.steps, 2 * args.steps, args.batch)
             per_step.append((b - a) / args.steps)
         ratio = per_step[0] / per_step[1] if len(per_step) > 1 else float("nan")
         cells = " | ".join(f"{v / 1e3:,.0f} K" for v in per_step)

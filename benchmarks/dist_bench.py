@@ -160,7 +160,7 @@ def numpy_train_worker(args):
                 comm.Allreduce(MPI.IN_PLACE, model.grad, op=MPI.SUM)
                 waited[0] += time.perf_counter() - wait
                 waited[1] += time.process_time() - wait_cpu
-                model.grad /= np.float32(size)
+                model.grad *= np.float32(1.0 / size)  # (exact for 2 ranks)
             model.adam_step(grads)
             total += loss
             steps += 1

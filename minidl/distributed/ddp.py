@@ -265,10 +265,16 @@ class _Reduction:
         while self.next < len(self.buckets):
             self._start(self.next)
         size = self.world.size
+        # for P a power of two, g·(1/P) is g/P to the last bit (both are g/P rounded once,
+        # 1/P being exact), and a product costs half a division
+        reciprocal = 1.0 / size if size & (size - 1) == 0 else None
         for bucket, (grads, counts, region) in zip(self.buckets, self.pending):
             grads.wait()
             counts.wait()
-            region /= size
+            if reciprocal is None:
+                region /= size
+            else:
+                region *= reciprocal
             had_grad = bucket.params[0].backend.to_numpy(bucket.counts)  # (one transfer)
             for i, (p, view) in enumerate(zip(bucket.params, bucket.views)):
                 if had_grad[i] == 0:  # no rank had a gradient for it

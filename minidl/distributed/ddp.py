@@ -84,7 +84,7 @@ class DistributedDataParallel(Module):
         params = [p for p in module.parameters() if p.requires_grad]
         self._check_same_model(params)
         self._broadcast(list(module.parameters()) + list(module.buffers()))
-        self.buckets = _bucket_layout(params, bucket_cap_mb * _MB)
+        self.buckets = _bucket_layout(params, bucket_cap_mb * _MB, self.world)
         self._slot = {id(p): b for b, bucket in enumerate(self.buckets) for p in bucket.params}
         self._pass = None  # the reduction of the backward pass in progress
         self._grad_hooks = [p.register_post_accumulate_grad_hook(self._on_grad_ready)
@@ -168,11 +168,12 @@ class Bucket:
     """Parameters whose gradients are reduced together: one dtype, one device, one stretch
     ``flat[start:stop]`` of their gradient array, where each parameter's gradient buffer is."""
 
-    __slots__ = ("params", "flat", "start", "stop", "views", "counts")
+    __slots__ = ("params", "flat", "shared", "start", "stop", "views", "counts")
 
-    def __init__(self, params, flat, start, stop):
+    def __init__(self, params, flat, start, stop, shared=None):
         self.params = params          # in reverse registration order (as gradients get ready)
         self.flat = flat
+        self.shared = shared          # the transport.SharedArray that flat is, if any
         self.start = start
         self.stop = stop
         self.views = [grad_buffer.buffer_of(p) for p in params]
@@ -183,20 +184,28 @@ class Bucket:
         return self.stop - self.start
 
 
-def _bucket_layout(params, cap_bytes):
+def _bucket_layout(params, cap_bytes, world):
     """Buckets of at most ``cap_bytes`` (a larger parameter gets one of its own), filled in
     reverse parameter order, one open bucket per (dtype, device).
 
     The gradients of each (dtype, device) live in one flat array in registration order, and
     each parameter gets its slice as gradient buffer (``Tensor.use_grad_buffer``): backward
     writes dense gradients straight into the buckets, and an optimizer over the same
-    parameters takes that array as its flat gradient, so nothing is copied per step."""
+    parameters takes that array as its flat gradient, so nothing is copied per step. When
+    the ranks share one machine, a host array is a ``transport.SharedArray``: the buckets
+    are then summed through shared memory rather than by MPI messages."""
     groups = {}
     for p in params:
         groups.setdefault((p.dtype, p.device), []).append(p)
-    flats = {}
+    flats, shared = {}, {}
     for key, members in groups.items():
-        flat = members[0].xp.zeros(sum(p.size for p in members), dtype=members[0].dtype)
+        numel = sum(p.size for p in members)
+        if members[0].backend.name == "cpu":  # (a collective: the same groups on every rank)
+            shared[key] = transport.SharedArray.allocate(world, numel, members[0].dtype)
+        if shared.get(key) is not None:
+            flat = shared[key].array
+        else:
+            flat = members[0].xp.zeros(numel, dtype=members[0].dtype)
         offset = 0
         for p in members:
             p.use_grad_buffer(flat, offset)
@@ -216,7 +225,7 @@ def _bucket_layout(params, cap_bytes):
         bucket[2] += p.size
     made = []
     for key, (members, stop, numel) in buckets:
-        made.append(Bucket(members, flats[key], stop - numel, stop))
+        made.append(Bucket(members, flats[key], stop - numel, stop, shared.get(key)))
     return made
 
 
@@ -254,8 +263,13 @@ class _Reduction:
         bucket.counts = counts
         what = "DistributedDataParallel gradients"
         region = bucket.flat[bucket.start:bucket.stop]
+        if bucket.shared is not None:
+            grads = transport.start_shared_all_reduce(bucket.shared, bucket.start, bucket.stop,
+                                                      what)
+        else:
+            grads = transport.start_all_reduce(self.world, region, first.backend, "sum", what)
         self.pending.append((
-            transport.start_all_reduce(self.world, region, first.backend, "sum", what),
+            grads,
             transport.start_all_reduce(self.world, counts, first.backend, "sum", what),
             region))
         self.next = b + 1

@@ -9,6 +9,7 @@ CUDA arrays go through NCCL (:mod:`minidl.distributed.nccl`) when CuPy has it; o
 they are staged through host memory, with a warning (once), which is correct but slow.
 Arrays of other devices (the strict test device) are staged through host memory silently.
 """
+import os
 import warnings
 
 from minidl.distributed.world import wait
@@ -57,6 +58,80 @@ def start_all_reduce(world, array, backend, op="sum", what="all_reduce"):
     host = _to_host(world, array, backend)
     request = world.comm.Iallreduce(MPI.IN_PLACE, host, op=mpi_op)
     return Pending(request, what, lambda: _copy_back(array, host, backend))
+
+
+class SharedArray:
+    """A host array of the same length on every rank, where each rank can read and write the
+    copies of all the others: an MPI-3 shared-memory window, for a job whose ranks all run on
+    one machine (:meth:`allocate` returns None otherwise).
+
+    Summing over the ranks then needs no messages: after a barrier each rank adds up its own
+    ``1/P`` stretch of all the copies, in rank order, and writes the sum into every copy;
+    after a second barrier every copy holds the whole sum. On two ranks this is bit for bit
+    MPI's ``MPI_SUM`` (a + b = b + a); on more it is rank order on every rank (MPI leaves the
+    order to its algorithm). It moves each element once where MPI's shared-memory
+    all-reduce copies it through its own buffers, and adds with NumPy's vector loops.
+
+    Attributes:
+        array: this rank's copy (a NumPy array), zeros at first.
+    """
+
+    __slots__ = ("world", "window", "copies", "array")
+
+    @classmethod
+    def allocate(cls, world, size, dtype):
+        """A shared array of ``size`` elements of ``dtype`` (a collective: every rank calls it,
+        with the same arguments), or None in a world of one, when the ranks do not share
+        one machine, or when ``$MINIDL_DIST_SHARED_MEMORY`` is 0 (MPI messages instead)."""
+        if world.size == 1 or os.environ.get("MINIDL_DIST_SHARED_MEMORY", "1") == "0":
+            return None
+        import numpy as np
+        from mpi4py import MPI
+        node = world.comm.Split_type(MPI.COMM_TYPE_SHARED)  # (ordered by world rank)
+        if node.size != world.size:
+            node.Free()
+            return None
+        dtype = np.dtype(dtype)
+        self = cls()
+        self.world = world
+        self.window = MPI.Win.Allocate_shared(max(size, 1) * dtype.itemsize, dtype.itemsize,
+                                              comm=node)
+        node.Free()  # (the window keeps its own group)
+        self.window.Lock_all(MPI.MODE_NOCHECK)  # one passive epoch; Sync() orders memory
+        self.copies = [np.frombuffer(self.window.Shared_query(r)[0], dtype=dtype, count=size)
+                       for r in range(world.size)]
+        self.array = self.copies[world.rank]
+        self.array[...] = 0
+        self._barrier("SharedArray")  # every copy is zero before anyone writes
+        return self
+
+    def all_reduce(self, start, stop, what="all_reduce"):
+        """``array[start:stop] ← Σ_r copy_r[start:stop]`` on every rank (a collective)."""
+        rank, size = self.world.rank, self.world.size
+        lo = start + (stop - start) * rank // size
+        hi = start + (stop - start) * (rank + 1) // size
+        import numpy as np
+        copies = self.copies
+        self._barrier(what)  # every rank has written its copy
+        total = self.array[lo:hi]
+        np.add(copies[0][lo:hi], copies[1][lo:hi], out=total)  # (elementwise: out may alias)
+        for r in range(2, size):
+            total += copies[r][lo:hi]
+        for r in range(size):
+            if r != rank:
+                copies[r][lo:hi] = total
+        self._barrier(what)  # every stretch is summed into every copy
+
+    def _barrier(self, what):
+        self.window.Sync()
+        wait(self.world.comm.Ibarrier(), what)
+        self.window.Sync()
+
+
+def start_shared_all_reduce(shared, start, stop, what="all_reduce"):
+    """Sum ``shared.array[start:stop]`` over the ranks (see :class:`SharedArray`); the work
+    is done by ``wait()``, when every rank has its part ready."""
+    return Pending(None, what, lambda: shared.all_reduce(start, stop, what))
 
 
 def start_broadcast(world, array, backend, src, what="broadcast"):

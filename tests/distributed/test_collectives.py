@@ -63,6 +63,11 @@ def test_sampler_shards_partition_the_dataset(ranks, shuffle, drop_last):
         assert ranks[0][key][0] != ranks[0][key][1]
 
 
+def test_shared_memory_sum_equals_mpi_bit_for_bit(ranks):
+    for r in ranks:
+        assert r["shared-equals-mpi"] and r["shared-outside-untouched"]
+
+
 def test_host_staging_for_devices_without_mpi_buffers(ranks):
     # the strict device: what CUDA tensors go through when CuPy has no NCCL
     for r in ranks:

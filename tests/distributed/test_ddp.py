@@ -7,10 +7,13 @@ from tests.distributed.helpers import launch
 N_PARAMS = {"mlp": 6, "cnn": 4}
 
 
-@pytest.fixture(scope="module", params=[0.001, 25], ids=["many-buckets", "one-bucket"])
+@pytest.fixture(scope="module", params=[(0.001, "1"), (25, "1"), (25, "0")],
+                ids=["many-buckets", "one-bucket", "one-bucket-mpi"])
 def ranks(request, tmp_path_factory):
+    # buckets summed through shared memory (the ranks share this machine), and by MPI messages
+    cap, shared_memory = request.param
     out = tmp_path_factory.mktemp("ddp")
-    launch("ddp_equivalence", out, request.param)
+    launch("ddp_equivalence", out, cap, env={"MINIDL_DIST_SHARED_MEMORY": shared_memory})
     return [dict(np.load(out / f"ddp-{r}.npz")) for r in range(2)]
 
 
@@ -40,6 +43,14 @@ def test_ddp_replicas_stay_bitwise_equal(ranks, optimizer):
 
 def test_bucket_cap_decides_the_number_of_buckets(ranks):
     assert int(ranks[0]["mlp-buckets"]) in (1, 4)  # 25 MiB: one bucket; 1 KiB: four
+
+
+def test_buckets_are_shared_memory_unless_switched_off(ranks, request):
+    expected = not request.node.callspec.id.endswith("-mpi")
+    for rank in ranks:
+        for kind in _kinds(rank):
+            assert rank[f"{kind}-shared-memory"].tolist() == [expected] * int(
+                rank[f"{kind}-buckets"])
 
 
 def test_no_sync_accumulates_locally_then_averages_the_sum(ranks):

@@ -52,6 +52,20 @@ for shuffle in (False, True):
         sampler.set_epoch(1)
         results[key].append(list(sampler))
         results[key + "-len"] = len(sampler)
+# transport.SharedArray: a stretch summed through shared memory equals MPI's sum bit for bit
+from mpi4py import MPI  # noqa: E402
+
+from minidl.distributed import transport  # noqa: E402
+
+shared = transport.SharedArray.allocate(dist.get_world(), 1001, np.float32)
+values = np.random.default_rng(rank).standard_normal(1001).astype(np.float32)
+shared.array[...] = values
+shared.all_reduce(3, 998)
+by_mpi = values.copy()
+dist.get_world().comm.Allreduce(MPI.IN_PLACE, by_mpi, op=MPI.SUM)
+results["shared-equals-mpi"] = bool(np.array_equal(shared.array[3:998], by_mpi[3:998]))
+results["shared-outside-untouched"] = bool(np.array_equal(shared.array[:3], values[:3])
+                                           and np.array_equal(shared.array[998:], values[998:]))
 # The strict device (arrays that refuse NumPy, as CuPy's do) goes through host staging,
 # the same path as CUDA tensors without NCCL.
 from tests.strict_backend import register_strict_backend  # noqa: E402

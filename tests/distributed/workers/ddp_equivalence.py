@@ -70,6 +70,7 @@ for kind in kinds:
             results[f"{kind}-{name}-reference-{i}"] = p.numpy()
             results[f"{kind}-{name}-ddp-{i}"] = q.numpy()
         results[f"{kind}-buckets"] = np.array(len(model.buckets))
+        results[f"{kind}-shared-memory"] = np.array([b.shared is not None for b in model.buckets])
 
 # no_sync: two local micro-batches, then one averaged backward, equals the reference sum
 mdl.manual_seed(0)

@@ -28,6 +28,13 @@ How the averaging overlaps the backward pass (PyTorch's reducer, in small):
 - The buckets of a (dtype, device) are stretches of one array in registration order, and an
   optimizer over the same parameters takes it as its flat gradient: the gradients are
   written once, reduced in place and read by the update where they are.
+- When every rank runs on this machine, that array of a host (dtype, device) is a
+  ``transport.SharedArray``: each rank can read the others' copies, and a bucket is summed
+  in shared memory when the pass finishes (each rank adds up its stretch of all copies and
+  writes the sum into every copy, between two barriers) instead of by MPI messages, which
+  copy every byte through MPI's own buffers (and, without a progress thread, move only
+  inside MPI calls, so little overlapped backward anyway). ``$MINIDL_DIST_SHARED_MEMORY=0``
+  keeps the messages.
 """
 import contextlib
 import numbers

@@ -35,13 +35,20 @@ def window_max(xp, x, kernel, stride, padding, dilation, out, with_choice):
     """
     win = sliding_windows(xp, pad2d(xp, x, padding, -float("inf")), kernel, stride, dilation,
                           out)
-    y = win[..., 0, 0].copy(order="K")  # (keeps the input's pixel-major layout)
-    if not with_choice:
-        for i, j in _offsets(kernel)[1:]:
-            xp.maximum(y, win[..., i, j], out=y)
-        return y, None
-    if tuple(kernel) == (2, 2):
-        return _window_max_2x2(xp, win)
+    if with_choice:
+        if tuple(kernel) == (2, 2):
+            return _window_max_2x2(xp, win)
+        return _window_max_and_choice(xp, win, kernel)
+    y = win[..., 0, 0].copy(order="K")  # (keeps the input's batch-innermost layout)
+    for i, j in _offsets(kernel)[1:]:
+        xp.maximum(y, win[..., i, j], out=y)
+    return y, None
+
+
+def _window_max_and_choice(xp, win, kernel):
+    """The maxima of the windows ``win`` (…, kH, kW) and the offsets of their first maxima:
+    a running maximum over the offsets, and the choice moved on where a later one is larger."""
+    y = win[..., 0, 0].copy(order="K")
     choice = xp.zeros_like(y, dtype="int8" if kernel[0] * kernel[1] <= 127 else "int32")
     for index, (i, j) in enumerate(_offsets(kernel)[1:], start=1):
         v = win[..., i, j]
@@ -57,7 +64,7 @@ def _window_max_2x2(xp, win):
     """-- fast path of :func:`window_max` for 2×2 windows (a, b over c, d), as a tournament:
     the first maximum of each row, b > a and d > c, then of the two rows, max(c, d) >
     max(a, b), each strict so that ties go to the earlier element; 3 maxima and 6 passes for
-    the choice instead of 3 × 4 passes (tested against the general loop)."""
+    the choice instead of 3 × 4 passes (tested against :func:`_window_max_and_choice`)."""
     a, b, c, d = win[..., 0, 0], win[..., 0, 1], win[..., 1, 0], win[..., 1, 1]
     top, bottom = xp.maximum(a, b), xp.maximum(c, d)
     choice = xp.add(d > c, 2, dtype="int8")                   # 2 or 3: the bottom row's

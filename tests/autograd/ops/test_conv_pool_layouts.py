@@ -118,3 +118,53 @@ def test_max_pool_overlapping_windows_still_add(device, rng):
     F.max_pool2d(x_c, 3, stride=2).sum().backward()
     np.testing.assert_array_equal(leaf_bi.grad.numpy().transpose(3, 0, 1, 2), x_c.grad.numpy())
     assert x_c.grad.numpy().max() >= 2.0      # some pixel is the maximum of two windows
+
+
+@pytest.mark.parametrize("h, w, stride", [(8, 8, 2), (9, 7, 2), (7, 6, 1)])
+def test_max_pool_2x2_tournament_equals_the_general_loop(h, w, stride, rng):
+    """The 2×2 fast path's maxima and first-maximum offsets are the general loop's, ties and
+    −∞ padding included, on both layouts."""
+    from minidl.autograd.ops import pool
+    x_np = rng.integers(0, 3, (3, 2, h, w)).astype(np.float32)
+    for x in (x_np, np.ascontiguousarray(x_np.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)):
+        padded = pool.pad2d(np, x, (1, 0, 0, 1), -np.inf)
+        win = pool.sliding_windows(np, padded, (2, 2), (stride, stride), (1, 1))
+        y_fast, choice_fast = pool._window_max_2x2(np, win)
+        y_loop, choice_loop = pool._window_max_and_choice(np, win, (2, 2))
+        np.testing.assert_array_equal(y_fast, y_loop)
+        np.testing.assert_array_equal(choice_fast, choice_loop)
+        assert len(np.unique(choice_loop)) == 4   # every offset is chosen somewhere
+
+
+def test_linear_input_gradient_keeps_a_column_major_layout(device, rng):
+    """Flatten of batch-innermost images is a column-major (N, F) view: the dense layer's
+    input gradient comes back in that layout (so the pool below reads it in its own order),
+    with the values of the row-major path."""
+    x_np, w_np, b_np = (rng.standard_normal(s) for s in ((6, 5), (3, 5), (3,)))
+    g_np = rng.standard_normal((6, 3))
+    grads = []
+    for column_major in (False, True):
+        if column_major:  # the transposed view of a (F, N) leaf
+            x = mdl.tensor(np.ascontiguousarray(x_np.T), device=device,
+                           requires_grad=True).transpose(1, 0)
+        else:
+            x = mdl.tensor(x_np, device=device, requires_grad=True)
+        x.retain_grad()
+        assert (x.data.strides[0] < x.data.strides[1]) == column_major
+        w = mdl.tensor(w_np, device=device, requires_grad=True)
+        b = mdl.tensor(b_np, device=device, requires_grad=True)
+        (F.linear(x, w, b) * mdl.tensor(g_np, device=device)).sum().backward()
+        assert (x.grad.data.strides[0] < x.grad.data.strides[1]) == column_major
+        grads.append((x.grad.numpy(), w.grad.numpy(), b.grad.numpy()))
+    for column_major, row_major in zip(*grads):
+        np.testing.assert_allclose(column_major, row_major, rtol=1e-12, atol=1e-12)
+
+
+def test_dropout_mask_is_drawn_in_the_input_layout(device):
+    """A batch-innermost input gets a mask laid out as it is: the product keeps the layout."""
+    leaf, x = batch_innermost(np.ones((64, 3, 4, 5)), device, requires_grad=False)
+    y = F.dropout(x, p=0.25)
+    assert is_batch_innermost(y)
+    kept = (y.numpy() != 0).mean()
+    assert 0.70 < kept < 0.80
+    np.testing.assert_array_equal(np.unique(y.numpy()), [0.0, 1 / 0.75])

@@ -7,7 +7,7 @@ of the workload's size, returning the mean training loss (fetched as a float eve
 import numpy as np
 
 from cnn_workloads import build_minidl, build_torch, layer_shapes
-from numpy_cnn import NumpyCNN
+from numpy_cnn import COLUMN_BUDGET, NumpyCNN
 
 F32 = np.float32
 
@@ -83,9 +83,11 @@ class TorchCNNContender:
 
 
 class CNNMatmulFloor:
-    """The matrix products of a training step alone, on the im2col shapes, into preallocated
-    outputs: per conv, cols @ W (M × (k²·C + 1) · (k²·C + 1) × out, bias folded in), the weight
-    gradient colsᵀ @ gy and (except for the first layer) gy @ Wᵀ; per linear, as in the MLP.
+    """The matrix products of a training step alone, in the NumPy CNN's orientation and
+    chunks, into preallocated outputs: per conv, over its output rows in chunks of at most
+    ``numpy_cnn.COLUMN_BUDGET`` bytes of columns, [W b] @ cols (out × (C·k² + 1) ·
+    (C·k² + 1) × m), the weight gradient gy @ colsᵀ and (except for the first layer)
+    Wᵀ @ gy; per linear, on (features, N) arrays, W @ x, gy @ xᵀ and Wᵀ @ gy.
     """
     name = "matmuls only (BLAS floor)"
 
@@ -102,23 +104,27 @@ class CNNMatmulFloor:
         for spec, out_shape in zip(wl.layers, layer_shapes(wl, batch)):
             if spec[0] == "conv":
                 _, cin, cout, k, _pad = spec
-                m, kk = batch * out_shape[2] * out_shape[3], k * k * cin + 1
-                cols = rng.standard_normal((m, kk), dtype=F32)
-                w = rng.standard_normal((kk, cout), dtype=F32)
-                gy = rng.standard_normal((m, cout), dtype=F32)
-                products.append((cols, w, np.empty((m, cout), F32)))
-                backward.append((cols.T, gy, np.empty((kk, cout), F32)))
-                if not first:
-                    backward.append((gy, w[:-1].T, np.empty((m, kk - 1), F32)))
+                oh, ow = out_shape[2:]
+                kk = cin * k * k + 1
+                rows = max(1, min(oh, COLUMN_BUDGET // (kk * ow * batch * 4)))
+                w = rng.standard_normal((cout, kk), dtype=F32)
+                for r0 in range(0, oh, rows):
+                    m = (min(oh, r0 + rows) - r0) * ow * batch
+                    cols = rng.standard_normal((kk, m), dtype=F32)
+                    gy = rng.standard_normal((cout, m), dtype=F32)
+                    products.append((w, cols, np.empty((cout, m), F32)))
+                    backward.append((gy, cols.T, np.empty((cout, kk), F32)))
+                    if not first:
+                        backward.append((w[:, :-1].T, gy, np.empty((kk - 1, m), F32)))
                 first = False
             elif spec[0] == "linear":
                 _, fin, fout = spec
-                x = rng.standard_normal((batch, fin), dtype=F32)
+                x = rng.standard_normal((fin, batch), dtype=F32)
                 w = rng.standard_normal((fout, fin), dtype=F32)
-                gy = rng.standard_normal((batch, fout), dtype=F32)
-                products.append((x, w.T, np.empty((batch, fout), F32)))
-                backward.append((gy.T, x, np.empty((fout, fin), F32)))
-                backward.append((gy, w, np.empty((batch, fin), F32)))
+                gy = rng.standard_normal((fout, batch), dtype=F32)
+                products.append((w, x, np.empty((fout, batch), F32)))
+                backward.append((gy, x.T, np.empty((fout, fin), F32)))
+                backward.append((w.T, gy, np.empty((fin, batch), F32)))
                 first = False
         return products + backward[::-1]
 

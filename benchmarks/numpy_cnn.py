@@ -3,18 +3,21 @@
 Explicit forward, backward and Adam, float32, written as a careful person would write it for
 speed, with the tricks that make NumPy convolutions fast:
 
-- activations are stored channels-last, (N, H, W, C): the windows of im2col are then runs of
-  C contiguous floats, the GEMM's output is the next activation with no transpose, and the
-  column order (kH, kW, C) only asks for the (small) weight to be permuted once;
-- im2col and its GEMM run in chunks of a few images, so that the column buffer stays in
+- activations are stored batch-innermost, (C, H, W, N): a row (c, i, j) of im2col over the
+  output pixels (oh, ow, n) is then made of runs of OW·N contiguous floats (one long copy per
+  chunk, whatever C is), the weight's own (c, i, j) order is the columns' order, and the GEMM
+  W @ cols writes the next activation (O, OH, OW, N) with no transpose;
+- im2col and its GEMM run a few output rows at a time, so that the column buffer stays in
   cache; the backward recomputes each chunk's columns instead of keeping them all;
-- the bias is folded into the GEMM: the column buffer ends with a column of ones and the
-  weight matrix with the bias row, so ``cols @ W`` adds it and ``colsᵀ @ gy`` yields its
+- the bias is folded into the GEMM: the column buffer ends with a row of ones and the weight
+  matrix with the bias column, so ``[W b] @ cols`` adds it and ``gy @ colsᵀ`` yields its
   gradient in the same product;
 - ReLU runs after the max-pool (max and ReLU commute: exact, and 4× fewer elements);
-- max-pool 2×2 is four strided views compared elementwise; the backward routes the
-  gradient to the first maximum of each window in row-major order (PyTorch's rule) by
-  comparisons too, never by index arithmetic;
+- max-pool 2×2 is four strided views: three maxima, and the first maximum of each window in
+  row-major order (PyTorch's rule for the gradient) found as a tournament of strict
+  comparisons (b > a, d > c, then bottom row > top row), so ties go to the earlier element;
+- after the last pool, (C, H, W, N) is already the flattened batch transposed, (C·H·W, N):
+  the dense layers run on (features, N) arrays, y = W @ x + b, with no transpose either;
 - Adam runs once per step over one flat buffer holding every parameter (and one holding
   every gradient).
 
@@ -27,42 +30,42 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 F32 = np.float32
-COLUMN_BUDGET = 1 << 20  # bytes of im2col columns per chunk (fits in L2)
+COLUMN_BUDGET = 1 << 20  # bytes of im2col columns per chunk of output rows (fits in L2)
 
 
 class Conv:
-    """y = im2col(x) @ Wb: x (N, H, W, C) channels-last, Wb ((kH·kW·C) + 1, out) = [W; b]."""
+    """y = [W b] @ [cols; 1]: x (C, H, W, N) batch-innermost, y (O, OH, OW, N), stride 1."""
 
     def __init__(self, weight, bias, pad, flat, gflat, offset):
         cout, cin, k, _ = weight.shape
         self.k, self.pad, self.cin, self.cout = k, pad, cin, cout
-        self.K = k * k * cin
-        size = (self.K + 1) * cout
-        self.Wb = flat[offset:offset + size].reshape(self.K + 1, cout)
-        self.gWb = gflat[offset:offset + size].reshape(self.K + 1, cout)
-        self.Wb[:-1] = weight.transpose(2, 3, 1, 0).reshape(self.K, cout)  # rows (kH, kW, C)
-        self.Wb[-1] = bias
+        self.K = cin * k * k
+        size = cout * (self.K + 1)
+        self.Wb = flat[offset:offset + size].reshape(cout, self.K + 1)
+        self.gWb = gflat[offset:offset + size].reshape(cout, self.K + 1)
+        self.Wb[:, :-1] = weight.reshape(cout, self.K)          # columns (c, i, j): W's own
+        self.Wb[:, -1] = bias
         self.size = size
         self.buffers = {}
 
-    def _buffers(self, n, ho, wo):
-        key = (n, ho, wo)
+    def _buffers(self, ho, wo, n):
+        key = (ho, wo, n)
         if key not in self.buffers:
-            per_image = ho * wo * (self.K + 1) * 4
-            chunk = max(1, min(n, COLUMN_BUDGET // per_image))
-            cols = np.empty((chunk * ho * wo, self.K + 1), F32)
-            cols[:, -1] = 1.0                                 # the bias column
-            self.buffers[key] = (chunk, cols, np.empty((self.K + 1, self.cout), F32))
+            per_row = (self.K + 1) * wo * n * 4
+            rows = max(1, min(ho, COLUMN_BUDGET // per_row))
+            cols = np.empty((self.K + 1, rows, wo, n), F32)
+            cols[-1] = 1.0                                    # the bias row
+            self.buffers[key] = (rows, cols, np.empty((self.cout, self.K + 1), F32))
         return self.buffers[key]
 
-    def _im2col(self, xp, n0, n1, cols):
-        """Columns of images n0:n1 into cols[:m, :K], rows (n, i, j), columns (kH, kW, C)."""
-        k = self.k
-        win = sliding_window_view(xp[n0:n1], (k, k), axis=(1, 2))  # (n, Ho, Wo, C, kH, kW)
-        n, ho, wo = win.shape[:3]
-        m = n * ho * wo
-        cols[:m, :-1].reshape(n, ho, wo, k, k, self.cin)[...] = win.transpose(0, 1, 2, 4, 5, 3)
-        return cols[:m]
+    def _im2col(self, xp, r0, r1, cols):
+        """Columns of output rows r0:r1 into cols[:K, :r1 − r0]; rows (c, i, j), columns
+        (oh, ow, n); returned as a (K + 1, m) matrix."""
+        k, rows = self.k, r1 - r0
+        win = sliding_window_view(xp[:, r0:r1 + k - 1], (k, k), axis=(1, 2))  # (C, r, Wo, N, k, k)
+        wo, n = cols.shape[2:]
+        cols[:-1, :rows].reshape(self.cin, k, k, rows, wo, n)[...] = win.transpose(0, 4, 5, 1, 2, 3)
+        return cols[:, :rows].reshape(self.K + 1, rows * wo * n)
 
     def forward(self, x):
         p = self.pad
@@ -71,40 +74,38 @@ class Conv:
             xp[:, p:-p, p:-p] = x
         else:
             xp = x
-        n, h, w, _ = xp.shape
+        _, h, w, n = xp.shape
         ho, wo = h - self.k + 1, w - self.k + 1
-        chunk, cols, _ = self._buffers(n, ho, wo)
-        y = np.empty((n, ho, wo, self.cout), F32)
-        for n0 in range(0, n, chunk):
-            n1 = min(n, n0 + chunk)
-            c = self._im2col(xp, n0, n1, cols)
-            np.matmul(c, self.Wb, out=y[n0:n1].reshape(-1, self.cout))
+        rows, cols, _ = self._buffers(ho, wo, n)
+        y = np.empty((self.cout, ho, wo, n), F32)
+        for r0 in range(0, ho, rows):
+            r1 = min(ho, r0 + rows)
+            np.matmul(self.Wb, self._im2col(xp, r0, r1, cols),
+                      out=y[:, r0:r1].reshape(self.cout, -1))
         self.xp = xp
         return y
 
     def backward(self, gy, need_gx):
-        """gWb = Σ colsᵀ @ gy;  gx = col2im(gy @ Wᵀ) (a loop over the k² offsets, slice +=)."""
+        """g[W b] = Σ gy @ colsᵀ;  gx = col2im(Wᵀ @ gy) (a loop over the k² offsets, slice +=)."""
         xp, k, p = self.xp, self.k, self.pad
-        n, h, w, cin = xp.shape
-        ho, wo = gy.shape[1:3]
-        chunk, cols, scratch = self._buffers(n, ho, wo)
+        ho, wo, n = gy.shape[1:]
+        rows, cols, scratch = self._buffers(ho, wo, n)
         gx = np.zeros(xp.shape, F32) if need_gx else None
-        W = self.Wb[:-1]
-        for n0 in range(0, n, chunk):
-            n1 = min(n, n0 + chunk)
-            c = self._im2col(xp, n0, n1, cols)
-            g = gy[n0:n1].reshape(-1, self.cout)
-            if n0 == 0:
-                np.matmul(c.T, g, out=self.gWb)
+        W = self.Wb[:, :-1]
+        for r0 in range(0, ho, rows):
+            r1 = min(ho, r0 + rows)
+            c = self._im2col(xp, r0, r1, cols)
+            g = gy[:, r0:r1].reshape(self.cout, -1)
+            if r0 == 0:
+                np.matmul(g, c.T, out=self.gWb)
             else:
-                np.matmul(c.T, g, out=scratch)
+                np.matmul(g, c.T, out=scratch)
                 self.gWb += scratch
             if need_gx:
-                gcols = (g @ W.T).reshape(n1 - n0, ho, wo, k, k, cin)
-                gxc = gx[n0:n1]
+                gcols = (W.T @ g).reshape(self.cin, k, k, r1 - r0, wo, n)
                 for i in range(k):
                     for j in range(k):
-                        gxc[:, i:i + ho, j:j + wo] += gcols[:, :, :, i, j]
+                        gx[:, r0 + i:r1 + i, j:j + wo] += gcols[:, i, j]
         self.xp = None
         if need_gx and p:
             gx = gx[:, p:-p, p:-p]
@@ -112,68 +113,59 @@ class Conv:
 
 
 class MaxPoolReLU:
-    """m = relu(max over 2×2 windows of y), y (N, H, W, C); floor mode (odd edges dropped)."""
+    """m = relu(max over 2×2 windows of y), y (C, H, W, N); floor mode (odd edges dropped)."""
 
     def forward(self, y):
-        n, h, w, c = y.shape
+        _, h, w, _ = y.shape
         h2, w2 = h // 2, w // 2
         a, b = y[:, 0:2 * h2:2, 0:2 * w2:2], y[:, 0:2 * h2:2, 1:2 * w2:2]
-        c_, d = y[:, 1:2 * h2:2, 0:2 * w2:2], y[:, 1:2 * h2:2, 1:2 * w2:2]
-        m = np.maximum(a, b)
-        np.maximum(m, c_, out=m)
-        np.maximum(m, d, out=m)
-        np.maximum(m, 0, out=m)                # ReLU after the pool: exact, 4× fewer elements
-        self.y, self.m = y, m
+        c, d = y[:, 1:2 * h2:2, 0:2 * w2:2], y[:, 1:2 * h2:2, 1:2 * w2:2]
+        top, bottom = np.maximum(a, b), np.maximum(c, d)
+        # the first maximum's offset 0..3 (a, b, c, d): strict comparisons, ties go earlier
+        choice = np.add(d > c, 2, dtype=np.int8)
+        np.multiply(bottom > top, choice, out=choice)
+        np.maximum(choice, np.greater(b, a).view(np.int8), out=choice)
+        m = np.maximum(top, bottom, out=top)
+        np.maximum(m, 0, out=m)                 # ReLU after the pool: exact, 4× fewer elements
+        self.shape, self.choice, self.m = y.shape, choice, m
         return m
 
     def backward(self, gm):
-        """gm·[m > 0] goes to the first of a, b, c, d (row-major) that equals the max."""
-        y, m = self.y, self.m
-        n, h, w, c = y.shape
+        """gm·[m > 0] goes to the window's first maximum."""
+        choice, m = self.choice, self.m
+        _, h, w, _ = self.shape
         h2, w2 = m.shape[1:3]
         gm = gm * (m > 0)                       # ReLU'; where m ≤ 0 nothing flows anyway
-        gy = (np.empty if (h % 2 == 0 and w % 2 == 0) else np.zeros)(y.shape, F32)
-        taken = None
-        for r, s in ((0, 0), (0, 1), (1, 0), (1, 1)):
-            view = y[:, r:2 * h2:2, s:2 * w2:2]
-            out = gy[:, r:2 * h2:2, s:2 * w2:2]
-            if taken is None:
-                hit = view == m
-                taken = hit
-            elif (r, s) == (1, 1):
-                hit = ~taken
-            else:
-                hit = view == m
-                hit &= ~taken
-                taken |= hit
-            np.multiply(gm, hit, out=out)
-        self.y = self.m = None
+        gy = (np.empty if (h % 2 == 0 and w % 2 == 0) else np.zeros)(self.shape, F32)
+        for index, (r, s) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+            np.multiply(gm, choice == index, out=gy[:, r:2 * h2:2, s:2 * w2:2])
+        self.choice = self.m = None
         return gy
 
 
 class Linear:
-    """y = x @ Wᵀ + b (PyTorch's layout); gW = gyᵀ @ x, gb = Σ gy, gx = gy @ W."""
+    """y = W @ x + b on (features, N) arrays;  gW = gy @ xᵀ, gb = Σ_n gy, gx = Wᵀ @ gy."""
 
-    def __init__(self, weight, bias, flat, gflat, offset, column_order=None):
+    def __init__(self, weight, bias, flat, gflat, offset):
         out_f, in_f = weight.shape
         self.W = flat[offset:offset + weight.size].reshape(out_f, in_f)
         self.gW = gflat[offset:offset + weight.size].reshape(out_f, in_f)
         self.b = flat[offset + weight.size:offset + weight.size + out_f]
         self.gb = gflat[offset + weight.size:offset + weight.size + out_f]
-        self.W[...] = weight if column_order is None else weight[:, column_order]
+        self.W[...] = weight
         self.b[...] = bias
         self.size = weight.size + out_f
 
     def forward(self, x):
         self.x = x
-        y = x @ self.W.T
-        y += self.b
+        y = self.W @ x
+        y += self.b[:, None]
         return y
 
     def backward(self, gy, need_gx):
-        np.matmul(gy.T, self.x, out=self.gW)
-        np.sum(gy, axis=0, out=self.gb)
-        gx = gy @ self.W if need_gx else None
+        np.matmul(gy, self.x.T, out=self.gW)
+        np.sum(gy, axis=1, out=self.gb)
+        gx = self.W.T @ gy if need_gx else None
         self.x = None
         return gx
 
@@ -195,11 +187,10 @@ class Dropout:
 
     def __init__(self, p, rng):
         self.p, self.rng = p, rng
-        self.training = True
 
     def forward(self, x):
         mask = self.rng.random(x.shape, dtype=F32) >= self.p
-        self.mask = mask * F32(1.0 / (1.0 - self.p))
+        self.mask = np.multiply(mask, F32(1.0 / (1.0 - self.p)))
         return x * self.mask                   # not in place: x may be kept for a backward
 
     def backward(self, gy, need_gx):
@@ -228,8 +219,7 @@ class NumpyCNN:
         self.tmp = np.empty(total, F32)
         rng = np.random.default_rng(seed)
         self.layers = []
-        offset, it, chw, i = 0, iter(params), (1, 28, 28), 0
-        column_order = None
+        offset, it, i = 0, iter(params), 0
         while i < len(specs):
             spec = specs[i]
             if spec[0] == "conv":
@@ -239,20 +229,13 @@ class NumpyCNN:
                 layer = Conv(p["weight"], p["bias"], spec[4], self.theta, self.g, offset)
                 self.layers += [layer, MaxPoolReLU()]
                 offset += layer.size
-                side = (chw[1] + 2 * spec[4] - spec[3] + 1) // 2
-                chw = (spec[2], side, side)
                 i += 3
                 continue
             if spec[0] == "flatten":
-                # channels-last flattening is (H, W, C); PyTorch's is (C, H, W): permute the
-                # next Linear's columns once instead of the activations every step
-                c, h, w = chw
-                column_order = np.arange(c * h * w).reshape(c, h, w).transpose(1, 2, 0).ravel()
-                self.layers.append("flatten")
+                self.layers.append("flatten")  # (C, H, W, N) → (C·H·W, N): PyTorch's order
             elif spec[0] == "linear":
                 p = next(it)
-                layer = Linear(p["weight"], p["bias"], self.theta, self.g, offset, column_order)
-                column_order = None
+                layer = Linear(p["weight"], p["bias"], self.theta, self.g, offset)
                 self.layers.append(layer)
                 offset += layer.size
             elif spec[0] == "relu":
@@ -267,33 +250,30 @@ class NumpyCNN:
     def loss_and_grads(self, x, y):
         """Forward and backward on a batch x (N, 1, 28, 28): the loss; gradients into self.g."""
         n = x.shape[0]
-        h = x.transpose(0, 2, 3, 1)            # channels-last view (a copy only if C > 1)
-        if not h.flags.c_contiguous:
-            h = np.ascontiguousarray(h)
+        h = np.ascontiguousarray(x.transpose(1, 2, 3, 0))   # batch-innermost (C, H, W, N)
+        unflattened = None
         for layer in self.layers:
-            h = h.reshape(n, -1) if layer == "flatten" else layer.forward(h)
-        logits = h
-        # softmax cross-entropy: loss = mean(log Σ exp(z − max) − (z_y − max))
-        logits -= logits.max(axis=1, keepdims=True)
-        rows = np.arange(n)
-        picked = logits[rows, y]
-        np.exp(logits, out=logits)
-        total = logits.sum(axis=1)
-        loss = float(np.mean(np.log(total) - picked))
-        g = logits
-        g /= total[:, None]
-        g[rows, y] -= 1.0
-        g *= 1.0 / n
-        shape_before_flatten = None
-        for layer in self.layers:              # find the 4-D shape the flatten undoes
             if layer == "flatten":
-                break
-            if isinstance(layer, MaxPoolReLU):
-                shape_before_flatten = layer.m.shape
+                unflattened = h.shape
+                h = h.reshape(-1, n)
+            else:
+                h = layer.forward(h)
+        z = h                                                # logits, (classes, N)
+        # softmax cross-entropy: loss = mean(log Σ exp(z − max) − (z_y − max))
+        z -= z.max(axis=0)
+        samples = np.arange(n)
+        picked = z[y, samples]
+        np.exp(z, out=z)
+        total = z.sum(axis=0)
+        loss = float(np.mean(np.log(total) - picked))
+        g = z
+        g /= total
+        g[y, samples] -= 1.0
+        g *= 1.0 / n
         for idx in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[idx]
             if layer == "flatten":
-                g = g.reshape(shape_before_flatten)
+                g = g.reshape(unflattened)
             elif isinstance(layer, MaxPoolReLU):
                 g = layer.backward(g)
             else:

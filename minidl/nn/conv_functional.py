@@ -92,9 +92,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     y[n, o, oh, ow] = b[o] + Σ_{c,i,j} W[o, c, i, j]·x̃[n, g·C/G + c, oh·sH + i·dH, ow·sW + j·dW]
     for output channel o in group g, x̃ the zero-padded input. ``padding`` is an int, a pair,
     'valid' (none) or 'same' (stride 1 only; an odd total puts the extra row after). Computed
-    as one matrix product over the input's windows (``minidl.autograd.ops.conv``); when no
-    weight gradient will be asked for (``no_grad``, evaluation) the batch runs in chunks whose
-    window columns stay under ``ops.conv.COLUMN_BUDGET`` (32 MiB).
+    as one matrix product over the input's windows (``minidl.autograd.ops.conv``), a few
+    output rows at a time so that their window columns stay under ``ops.conv.CACHE_BUDGET``
+    (1 MiB, in cache).
 
     Args:
         input: (N, C, H, W) or (C, H, W).

@@ -44,7 +44,7 @@ def dropout(x, p=0.5, training=True):
         mask = xp.zeros(x.shape, dtype=x.dtype)
     else:
         draw = x.dtype if x.dtype.name in ("float32", "float64") else dtypes.float32
-        keep = backends.get_backend(x.device).rng().random(x.shape, dtype=draw) >= p
+        keep = _uniform_like(x, draw) >= p
         (scale,) = backends.fast_scalars(x.data, 1.0 / (1.0 - p))
         if isinstance(scale, float):  # other array modules: cast the mask, then scale it
             mask = keep.astype(x.dtype)
@@ -52,6 +52,16 @@ def dropout(x, p=0.5, training=True):
         else:  # NumPy: bool array × 0-d array of x's dtype is of that dtype, in one pass
             mask = xp.multiply(keep, scale)
     return x * constant(mask, x)
+
+
+def _uniform_like(x, dtype):
+    """U[0, 1) draws of x's shape from minidl's generator, laid out in memory as x is (drawn in
+    x's memory order, then viewed in its axis order), so that ``x * mask`` runs in one
+    contiguous pass (batch-innermost images would otherwise meet a mask in the other order)."""
+    order = sorted(range(x.ndim), key=lambda axis: -x.data.strides[axis])  # outermost first
+    rng = backends.get_backend(x.device).rng()
+    draws = rng.random(tuple(x.shape[axis] for axis in order), dtype=dtype)
+    return draws.transpose(sorted(range(x.ndim), key=order.__getitem__))
 
 
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,

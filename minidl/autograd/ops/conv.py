@@ -1,107 +1,96 @@
 """Convolution as one matrix product over the input's windows (im2col), and its two adjoints.
 
 Notation: x (N, C, H, W), weight W (O, C/G, kH, kW) in G groups, y (N, O, OH, OW); x̃ is x
-zero-padded once by (top, bottom, left, right); P = N·OH·OW output pixels, K = kH·kW·(C/G).
+zero-padded once by (top, bottom, left, right); P = OH·OW·N output pixels, K = (C/G)·kH·kW.
 
-    conv2d:            y[n, o, p] = Σ_k cols[g, (n, p), k] · W[o, k] + b[o]        (one GEMM)
+    conv2d:            y[o, p] = Σ_k W[o, k] · cols[g, k, p] + b[o]         (one GEMM per group)
     conv_transpose2d:  the adjoint of conv2d in x: ⟨conv2d(x, W), g⟩ = ⟨x, conv_transpose2d(g, W)⟩
     conv2d_weight:     the adjoint of conv2d in W: ⟨conv2d(x, W), g⟩ = ⟨W, conv2d_weight(x, g)⟩
 
-where cols = im2col(x̃) is (G, P, K). The three are one bilinear form read three ways, so each
+where cols = im2col(x̃) is (G, K, P). The three are one bilinear form read three ways, so each
 one's gradients are the other two, and ``create_graph=True`` gives exact second derivatives:
 
     Conv2d           gx = conv_transpose2d(gy, W)    gW = conv2d_weight(x, gy)     gb = Σ gy
     ConvTranspose2d  gg = conv2d(gy, W)              gW = conv2d_weight(gy, g)
     Conv2dWeight     gx = conv_transpose2d(g, gy)    gg = conv2d(x, gy)
 
-Memory: the columns (P × K per group) are the big array. A node that will need them for the
-weight gradient keeps them only when they are small (under ``CACHE_BUDGET``); otherwise it
-builds them chunk by chunk, in the forward and again in the weight gradient, each chunk small
-enough to stay in cache between its copy and its GEMM (a hand-written NumPy CNN does the same:
-one more im2col copy per step, instead of holding P × K floats from the forward to the
-backward). Without a graph, or with no weight gradient wanted, the batch is processed in
-chunks whose columns stay under ``COLUMN_BUDGET`` bytes. Evaluating PyTorch's MNIST example net at batch 1000 would otherwise
-need a 633 MiB column matrix in its second convolution.
+Layout: images are stored **batch-innermost**, memory (C, H, W, N) behind their (N, C, H, W)
+shape (``windows.new_image``). Then a column row k = (c, i, j) over the pixels (oh, ow, n) is
+made of runs of OW·N contiguous values (N when the stride is not 1), so im2col is a few long
+copies; K's (c, i, j) order is W's own, so W is used as it is; and the GEMM W @ cols writes
+y's memory (O, OH, OW, N) directly: the next layer's input, with no transpose. Pooling and
+elementwise ops keep the layout (they iterate in memory order), so a CNN's activations stay
+batch-innermost from its first convolution to its Flatten. An input stored otherwise (a
+batch from a data loader) is copied into this layout once.
+
+Memory: the columns (K × P per group) are the big array. A node that will need them for the
+weight gradient keeps them only when they are small (under ``CACHE_BUDGET``); otherwise every
+convolution builds them a few output rows at a time (``CACHE_BUDGET`` bytes, at least one row),
+in the forward and again in the weight gradient, each chunk small enough to stay in cache
+between its copy and its GEMM (a hand-written NumPy CNN does the same: one more im2col copy per
+step, instead of holding K × P floats from the forward to the backward; evaluating PyTorch's
+MNIST example net at batch 1000 would otherwise need a 633 MiB column matrix in its second
+convolution).
 """
 from minidl.autograd import grad_mode
 from minidl.autograd.function import Function
 from minidl.autograd.tensor import constant
-from minidl.autograd.ops.windows import (add_windows, crop2d, output_size, pad2d,
-                                         sliding_windows)
+from minidl.autograd.ops.windows import (add_windows, batch_innermost, crop2d, output_size,
+                                         pad2d, sliding_windows)
 
-COLUMN_BUDGET = 32 * 2**20
-"""Bytes of im2col columns one chunk of an unrecorded convolution may hold (32 MiB)."""
 CACHE_BUDGET = 2**20
-"""Bytes of columns a recorded convolution keeps whole, and the size of the chunks it builds
-them in otherwise (1 MiB: they stay in cache for their GEMM)."""
+"""Bytes of columns a recorded convolution keeps whole, and the size of the chunks of output
+rows every convolution builds them in otherwise (1 MiB: they stay in cache for their GEMM;
+larger chunks measured ~9 % slower evaluating W4 at batch 1000)."""
 
 
-def columns(xp, x, kernel, stride, dilation, groups, out=None, buffer=None):
-    """im2col: the (G, N·OH·OW, kH·kW·(C/G)) matrix of x's windows (x already padded).
+def columns(xp, xm, kernel, stride, dilation, groups, rows, ow, buffer):
+    """im2col of output rows ``rows`` (a slice of OH): buffer[:, :K, :m] ← the windows, and
+    ``buffer[:, :, :m]`` returned, m = (rows) · OW · N (the rows past K, such as
+    :func:`column_buffer`'s ones, stay as they are).
 
-    Row (n, oh, ow) of group g holds the window x[n, gC/G:(g+1)C/G, oh·sH + i·dH, ow·sW + j·dW]
-    flattened in (i, j, c) order (:func:`weight_matrix` orders W the same way): with pixel-major
-    images the channels of a window are contiguous, so this reshape, the one copy of the
-    forward pass, copies runs of C values. (A 1×1 kernel's windows are single pixels: the columns are
-    x's channels pixel by pixel, a plain matmul, and the reshape copies nothing when x is
-    already stored pixel-major, as every convolution's output is.)
-
-    ``buffer`` (G, ≥ N·OH·OW, ≥ K): write the columns into ``buffer[:, :rows, :K]`` and return
-    ``buffer[:, :rows]`` (columns past K, such as :func:`column_buffer`'s ones, stay as they are).
+    xm is the padded input's memory (C, H, W, N). Row (c, i, j) of group g, column (oh, ow, n)
+    holds x̃[n, gC/G + c, oh·sH + i·dH, ow·sW + j·dW].
     """
-    n, c = x.shape[:2]
-    win = sliding_windows(xp, x, kernel, stride, dilation, out)
-    win = win.reshape(n, groups, c // groups, *win.shape[2:])
-    oh, ow = win.shape[3:5]
-    win = win.transpose(1, 0, 3, 4, 5, 6, 2)                   # (G, N, OH, OW, kH, kW, C/G)
-    if buffer is None:
-        return win.reshape(groups, n * oh * ow, -1)
-    rows = buffer[:, :n * oh * ow]
-    k = win.shape[4] * win.shape[5] * win.shape[6]
-    rows[:, :, :k].reshape(win.shape)[...] = win  # (only axes split: a view of the buffer)
-    return rows
+    c, _, _, n = xm.shape
+    first = rows.start * stride[0]  # the windows of these rows start at input row `first`
+    win = sliding_windows(xp, xm.transpose(0, 3, 1, 2)[:, :, first:], kernel, stride, dilation,
+                          (rows.stop - rows.start, ow))       # (C, N, rows, OW, kH, kW), a view
+    win = win.reshape(groups, c // groups, *win.shape[1:]).transpose(0, 1, 5, 6, 3, 4, 2)
+    m = win.shape[4] * ow * n                                  # (G, C/G, kH, kW, rows, OW, N)
+    k = win.shape[1] * win.shape[2] * win.shape[3]
+    buffer[:, :k, :m].reshape(win.shape)[...] = win  # (only axes split: a view of the buffer)
+    return buffer[:, :, :m]
 
 
-def column_buffer(xp, groups, rows, k, dtype, ones):
-    """An empty (G, rows, K) column matrix, or with ``ones`` a (G, rows, K + 1) one whose last
-    column is 1: then ``[cols 1] @ [Wᵀ; b] = cols @ Wᵀ + b`` and ``[cols 1]ᵀ @ g`` ends with
-    the row Σ g, the bias and its gradient folded into the products (a hand-written NumPy CNN
+def column_buffer(xp, groups, k, m, dtype, ones):
+    """An empty (G, K, m) column matrix, or with ``ones`` a (G, K + 1, m) one whose last row
+    is 1: then ``[W b] @ [cols; 1] = W @ cols + b`` and ``g @ [cols; 1]ᵀ`` ends with the
+    column Σ g, the bias and its gradient folded into the products (a hand-written NumPy CNN
     does the same)."""
-    buffer = xp.empty((groups, rows, k + 1 if ones else k), dtype=dtype)
+    buffer = xp.empty((groups, k + 1 if ones else k, m), dtype=dtype)
     if ones:
-        buffer[:, :, k] = 1
+        buffer[:, k] = 1
     return buffer
 
 
-def weight_matrix(weight, groups):
-    """W (O, C/G, kH, kW) as (G, O/G, K) with K in the columns' (i, j, c) order (a small copy)."""
-    o = weight.shape[0]
-    return weight.transpose(0, 2, 3, 1).reshape(groups, o // groups, -1)
+def row_chunks(oh, bytes_per_row, budget):
+    """Slices of the OH output rows whose columns take at most ``budget`` bytes (at least one
+    row each)."""
+    step = max(1, budget // max(bytes_per_row, 1))
+    return [slice(i, min(i + step, oh)) for i in range(0, oh, step)]
 
 
-def _pixels(xp, y, groups):
-    """(N, O, OH, OW) → (G, N·OH·OW, O/G): the layout of a GEMM's result over pixels."""
-    n, o, oh, ow = y.shape
-    return y.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(
-        groups, n * oh * ow, o // groups)
+def _channels_by_pixels(xp, g, groups):
+    """g (N, O, OH, OW) → its memory as (G, O/G, OH·OW·N): a view when g is batch-innermost."""
+    n, o, oh, ow = g.shape
+    return batch_innermost(xp, g).reshape(groups, o // groups, oh * ow * n)
 
 
-def _image(xp, y, n, oh, ow):
-    """(G, N·OH·OW, O/G) → (N, O, OH, OW), pixel-major (a view of y itself when G = 1)."""
-    groups, _, og = y.shape
-    if groups == 1:
-        return y.reshape(n, oh, ow, og).transpose(0, 3, 1, 2)
-    image = xp.empty((n, oh, ow, groups, og), dtype=y.dtype)
-    image[...] = y.reshape(groups, n, oh, ow, og).transpose(1, 2, 3, 0, 4)
-    return image.reshape(n, oh, ow, groups * og).transpose(0, 3, 1, 2)
-
-
-def _chunks(n, bytes_per_sample, budget=None):
-    """Batch slices whose columns take at most ``budget`` bytes (default COLUMN_BUDGET; at least
-    one sample)."""
-    budget = COLUMN_BUDGET if budget is None else budget
-    step = max(1, budget // max(bytes_per_sample, 1))
-    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+def _image(y, n):
+    """The GEMM's result (G, O/G, OH, OW, N) as the image (N, O, OH, OW) (a view)."""
+    groups, og, oh, ow, _ = y.shape
+    return y.reshape(groups * og, oh, ow, n).transpose(3, 0, 1, 2)
 
 
 class Conv2d(Function):
@@ -109,8 +98,8 @@ class Conv2d(Function):
     gx = conv_transpose2d(gy, W),  gW = conv2d_weight(x, gy),  gb = Σ_{n,oh,ow} gy
 
     When x, W and b share a dtype, the bias rides in the GEMM (:func:`column_buffer`):
-    ``[cols 1] @ [Wᵀ; b]``, and a backward without a graph gets gW and gb from the one product
-    ``[cols 1]ᵀ @ g`` (:func:`weight_gradient`; the recorded backward is the formula above).
+    ``[W b] @ [cols; 1]``, and a backward without a graph gets gW and gb from the one product
+    ``g @ [cols; 1]ᵀ`` (:func:`weight_gradient`; the recorded backward is the formula above).
     """
     def forward(self, x, weight, bias=None, stride=None, padding=None, dilation=None, groups=1,
                 keep_columns=False):
@@ -119,43 +108,38 @@ class Conv2d(Function):
         self.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
         o, _, kh, kw = weight.shape
         kernel = (kh, kw)
-        xpad = pad2d(xp, x, padding)
+        xm = batch_innermost(xp, pad2d(xp, x, padding))            # (C, H̃, W̃, N)
         n = x.shape[0]
-        oh = output_size(xpad.shape[2], kh, stride[0], dilation[0])
-        ow = output_size(xpad.shape[3], kw, stride[1], dilation[1])
-        w_t = weight_matrix(weight, groups).transpose(0, 2, 1)  # (G, K, O/G)
-        k = w_t.shape[1]
+        oh = output_size(xm.shape[1], kh, stride[0], dilation[0])
+        ow = output_size(xm.shape[2], kw, stride[1], dilation[1])
+        wb = weight.reshape(groups, o // groups, -1)                # (G, O/G, K), a view
+        k = wb.shape[2]
         self.fold = bias is not None and x.dtype == weight.dtype == bias.dtype
-        if self.fold:  # [Wᵀ; b]: (G, K + 1, O/G)
-            wb = xp.empty((groups, k + 1, o // groups), dtype=weight.dtype)
-            wb[:, :k] = w_t
-            wb[:, k] = bias.reshape(groups, o // groups)
-            w_t = wb
+        if self.fold:  # [W b]: (G, O/G, K + 1)
+            w_b = xp.empty((groups, o // groups, k + 1), dtype=weight.dtype)
+            w_b[:, :, :k] = wb
+            w_b[:, :, k] = bias.reshape(groups, o // groups)
+            wb = w_b
         self.columns = None
-        width = k + 1 if self.fold else k  # (the columns' bytes, ones column included)
-        per_sample = oh * ow * width * groups * x.dtype.itemsize
-        if keep_columns and n * per_sample <= CACHE_BUDGET:  # the weight gradient will need
-            cols = columns(xp, xpad, kernel, stride, dilation, groups,  # them: small, keep
-                           buffer=column_buffer(xp, groups, n * oh * ow, k, x.dtype, self.fold))
-            self.columns = cols  # (with the ones column when folded)
-            y = cols @ w_t
-        else:  # (recorded: cache-sized chunks, rebuilt by Conv2dWeight; else COLUMN_BUDGET)
-            y = xp.empty((groups, n * oh * ow, o // groups), dtype=x.dtype)
-            chunks = _chunks(n, per_sample, CACHE_BUDGET if keep_columns else None)
-            buffer = None
-            if chunks:
-                most = (chunks[0].stop - chunks[0].start) * oh * ow
-                buffer = column_buffer(xp, groups, most, k, x.dtype, self.fold)
-            for batch in chunks:
-                rows = slice(batch.start * oh * ow, batch.stop * oh * ow)
-                cols = columns(xp, xpad[batch], kernel, stride, dilation, groups, buffer=buffer)
-                if groups == 1:  # straight into y (its rows are contiguous): no temporary
-                    xp.matmul(cols, w_t, out=y[:, rows])
-                else:
-                    y[:, rows] = cols @ w_t
+        width = k + 1 if self.fold else k  # (the columns' bytes, ones row included)
+        per_row = groups * width * ow * n * x.dtype.itemsize
+        y = xp.empty((groups, o // groups, oh, ow, n), dtype=x.dtype)
+        if keep_columns and oh * per_row <= CACHE_BUDGET:  # the weight gradient will need
+            chunks = [slice(0, oh)]                         # them: small, keep
+        else:  # cache-sized chunks (rebuilt by Conv2dWeight when recorded)
+            chunks = row_chunks(oh, per_row, CACHE_BUDGET)
+        if chunks and n:
+            most = (chunks[0].stop - chunks[0].start) * ow * n
+            buffer = column_buffer(xp, groups, k, most, x.dtype, self.fold)
+            for rows in chunks:
+                cols = columns(xp, xm, kernel, stride, dilation, groups, rows, ow, buffer)
+                # straight into y's rows (their (rows, OW, N) block is contiguous): no temporary
+                xp.matmul(wb, cols, out=y[:, :, rows].reshape(cols.shape[0], -1, cols.shape[2]))
+            if keep_columns and len(chunks) == 1:
+                self.columns = buffer  # (with the ones row when folded)
         if bias is not None and not self.fold:
-            y += bias.reshape(groups, 1, o // groups)  # once, on the GEMM's fresh result
-        return _image(xp, y, n, oh, ow)
+            y += bias.reshape(groups, o // groups, 1, 1, 1)  # once, on the GEMM's fresh result
+        return _image(y, n)
 
     def backward(self, gy):
         x, weight = self.saved_tensors
@@ -165,7 +149,7 @@ class Conv2d(Function):
         if need_x:
             gx = ConvTranspose2d.apply(gy, weight, size=x.shape[2:], **self.geometry)
         if need_w and need_b and self.fold and not grad_mode.state.enabled:
-            # -- fast path: gW and gb from one product [cols 1]ᵀ @ g (class docstring)
+            # -- fast path: gW and gb from one product g @ [cols; 1]ᵀ (class docstring)
             gw, gb = weight_gradient(self.xp, x.data, gy.data, weight.shape[2:],
                                      columns=self.columns, with_bias=True,
                                      out=(self.grad_buffer(1, gy.data),
@@ -174,7 +158,7 @@ class Conv2d(Function):
         if need_w:
             columns = self.columns
             if columns is not None and self.fold:
-                columns = columns[..., :-1]  # (the ones column is the bias's)
+                columns = columns[:, :-1]  # (the ones row is the bias's)
             gw = Conv2dWeight.apply(x, gy, kernel=weight.shape[2:], columns=columns,
                                     **self.geometry)
         if need_b:
@@ -187,7 +171,7 @@ class Conv2d(Function):
 
 
 class ConvTranspose2d(Function):
-    """y = conv_transpose2d(g, W): col2im(g @ W), cropped to ``size`` (module docstring);
+    """y = conv_transpose2d(g, W): col2im(Wᵀ @ g), cropped to ``size`` (module docstring);
     gg = conv2d(gy, W),  gW = conv2d_weight(gy, g)"""
     def forward(self, g, weight, size=None, stride=None, padding=None, dilation=None, groups=1):
         xp = self.xp
@@ -196,18 +180,22 @@ class ConvTranspose2d(Function):
         o, cg, kh, kw = weight.shape
         n, _, oh, ow = g.shape
         top, bottom, left, right = padding
-        w3 = weight_matrix(weight, groups)                       # (G, O/G, K)
-        g3 = _pixels(xp, g, groups)                              # (G, P, O/G)
+        w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)   # (G, K, O/G)
+        g3 = _channels_by_pixels(xp, g, groups)                            # (G, O/G, P)
         hp, wp = size[0] + top + bottom, size[1] + left + right
-        target = xp.zeros((n, hp, wp, groups, cg), dtype=g.dtype).transpose(0, 3, 4, 1, 2)
-        per_sample = oh * ow * w3.shape[2] * groups * g.dtype.itemsize
-        # the (P, K) columns of the gradient, chunk by chunk: temporaries, so cache-sized
-        for batch in _chunks(n, per_sample, CACHE_BUDGET):
-            rows = slice(batch.start * oh * ow, batch.stop * oh * ow)
-            cols = (g3[:, rows] @ w3).reshape(groups, batch.stop - batch.start, oh, ow, kh, kw, cg)
-            add_windows(target[batch], cols.transpose(1, 0, 6, 2, 3, 4, 5), stride, dilation)
-        target = target.reshape(n, groups * cg, *target.shape[3:])
-        return crop2d(target, padding, size)
+        target = xp.zeros((groups, cg, hp, wp, n), dtype=g.dtype)          # x̃'s memory
+        per_row = groups * w_t.shape[1] * ow * n * g.dtype.itemsize
+        # the (K, P) columns of the gradient, a few output rows at a time: temporaries, so
+        # cache-sized; each chunk adds into the input rows its windows read
+        for rows in (row_chunks(oh, per_row, CACHE_BUDGET) if n else []):
+            pixels = slice(rows.start * ow * n, rows.stop * ow * n)
+            cols = (w_t @ g3[:, :, pixels]).reshape(groups, cg, kh, kw, rows.stop - rows.start,
+                                                   ow, n)
+            first = rows.start * stride[0]
+            add_windows(target[:, :, first:].transpose(0, 1, 4, 2, 3),   # (G, C/G, N, H̃, W̃)
+                        cols.transpose(0, 1, 6, 4, 5, 2, 3), stride, dilation)
+        image = target.reshape(groups * cg, hp, wp, n).transpose(3, 0, 1, 2)
+        return crop2d(image, padding, size)
 
     def backward(self, gy):
         g, weight = self.saved_tensors
@@ -220,7 +208,7 @@ class ConvTranspose2d(Function):
 
 
 class Conv2dWeight(Function):
-    """y = conv2d_weight(x, g) = Σ_{n,p} g[n, o, p] · cols[(n, p), k], shaped as W;
+    """y = conv2d_weight(x, g) = Σ_p g[o, p] · cols[k, p], shaped as W;
     gx = conv_transpose2d(g, gy),  gg = conv2d(x, gy)"""
     def forward(self, x, g, kernel=None, stride=None, padding=None, dilation=None, groups=1,
                 columns=None):
@@ -241,57 +229,47 @@ class Conv2dWeight(Function):
 def weight_gradient(xp, x, g, kernel, stride, padding, dilation, groups, columns=None,
                     with_bias=False, out=(None, None)):
     """conv2d_weight(x, g) on arrays (shaped as W), and with ``with_bias`` also Σ g per output
-    channel, the bias gradient, from the same product ``[cols 1]ᵀ @ g``.
+    channel, the bias gradient, from the same product ``g @ [cols; 1]ᵀ``.
 
-    ``columns``: the forward's kept columns (with their ones column when ``with_bias``), else
-    they are rebuilt chunk by chunk. ``out``: arrays the weight (and bias) gradient are written
-    into (a leaf's gradient buffer, see ``autograd/grad_buffer.py``), or None.
+    ``columns``: the forward's kept columns (with their ones row when ``with_bias``), else
+    they are rebuilt a few output rows at a time. ``out``: arrays the weight (and bias)
+    gradient are written into (a leaf's gradient buffer, see ``autograd/grad_buffer.py``), or
+    None.
     """
     n, o, oh, ow = g.shape
     kernel = tuple(kernel)
     k = kernel[0] * kernel[1] * x.shape[1] // groups
-    g3 = _pixels(xp, g, groups)                                   # (G, P, O/G)
-    # gWᵀ = colsᵀ @ g, (G, K, O/G): OpenBLAS runs this orientation ~1.7× faster than
-    # gW = gᵀ @ cols on the shapes of small CNNs (a hand-written loop computes it so too)
+    width = k + 1 if with_bias else k
+    g3 = _channels_by_pixels(xp, g, groups)                       # (G, O/G, P)
     if columns is not None:  # kept by the forward
-        gw_t = columns.transpose(0, 2, 1) @ g3
-    else:  # Σ over cache-sized chunks of the batch, each chunk's columns built afresh
-        xpad = pad2d(xp, x, padding)
-        per_sample = oh * ow * (k + 1 if with_bias else k) * groups * x.dtype.itemsize
-        chunks = _chunks(n, per_sample, CACHE_BUDGET)
-        gw_t = None
-        if chunks:
-            most = (chunks[0].stop - chunks[0].start) * oh * ow
-            buffer = column_buffer(xp, groups, most, k, x.dtype, with_bias)
-        for batch in chunks:
-            rows = slice(batch.start * oh * ow, batch.stop * oh * ow)
-            cols = _columns_of(xp, xpad[batch], kernel, stride, dilation, groups, (oh, ow),
-                               buffer)
-            part = cols.transpose(0, 2, 1) @ g3[:, rows]
-            if gw_t is None:
-                gw_t = part
-            else:
-                gw_t += part
-        if gw_t is None:  # an empty batch
-            gw_t = xp.zeros((groups, k + 1 if with_bias else k, o // groups), dtype=g.dtype)
-    gw = _weight_of(xp, gw_t[:, :k], o, kernel, out[0])
+        gw = g3 @ columns.transpose(0, 2, 1)                      # (G, O/G, K(+1))
+    else:  # Σ over cache-sized chunks of output rows, each chunk's columns built afresh
+        xm = batch_innermost(xp, pad2d(xp, x, padding))
+        chunks = row_chunks(oh, groups * width * ow * n * x.dtype.itemsize, CACHE_BUDGET)
+        if not (chunks and n):  # an empty batch or image
+            gw = xp.zeros((groups, o // groups, width), dtype=g.dtype)
+        else:
+            most = (chunks[0].stop - chunks[0].start) * ow * n
+            buffer = column_buffer(xp, groups, k, most, x.dtype, with_bias)
+            gw, part = (xp.empty((groups, o // groups, width), dtype=g.dtype) for _ in "gp")
+            for rows in chunks:
+                cols = _columns_of(xp, xm, kernel, stride, dilation, groups, rows, ow, buffer)
+                pixels = slice(rows.start * ow * n, rows.stop * ow * n)
+                first = rows.start == 0
+                xp.matmul(g3[:, :, pixels], cols.transpose(0, 2, 1), out=gw if first else part)
+                if not first:
+                    gw += part
+    weight = gw[:, :, :k].reshape(o, -1, *kernel)                 # W's layout (O, C/G, kH, kW)
+    if out[0] is not None:
+        out[0][...] = weight
+        weight = out[0]
     if not with_bias:
-        return gw
-    gb = gw_t[:, k].reshape(o)
+        return weight
+    gb = gw[:, :, k].reshape(o)
     if out[1] is not None:
         out[1][...] = gb
         gb = out[1]
-    return gw, gb
-
-
-def _weight_of(xp, gw_t, o, kernel, out=None):
-    """(G, K, O/G) with K in (i, j, c) order → W's layout (O, C/G, kH, kW), into ``out`` if given."""
-    gw = gw_t.transpose(0, 2, 1)                                  # (G, O/G, K)
-    gw = gw.reshape(o, *kernel, -1).transpose(0, 3, 1, 2)
-    if out is None:
-        return gw
-    out[...] = gw
-    return out
+    return weight, gb
 
 
 _columns_of = columns  # (Conv2dWeight.forward's argument ``columns`` hides the function)

@@ -54,7 +54,12 @@ class Linear(FusedFunction):
         parents = self.parents
         gx = gw = gb = None
         if parents[0] is not None:
-            gx = gy @ weight
+            if x.ndim == 2 and x.shape[0] > 1 and x.strides[0] == x.itemsize:
+                # x stored column-major (a Flatten of batch-innermost images): gx in the same
+                # layout, (Wᵀ @ gyᵀ)ᵀ, so that the layers below keep theirs
+                gx = (weight.T @ gy.T).T
+            else:
+                gx = gy @ weight
         g2 = gy if gy.ndim == 2 else gy.reshape((-1, gy.shape[-1]))
         if parents[1] is not None:
             x2 = x if x.ndim == 2 else x.reshape((-1, x.shape[-1]))

@@ -19,7 +19,7 @@ class ConstantPad(Function):
         shape = x.shape[:lead] + tuple(n + a + b for n, (a, b) in zip(x.shape[lead:], pads))
         if any(n < 0 for n in shape):
             raise ValueError(f"pad: padding {pads} would make the shape {x.shape} negative")
-        y = new_image(self.xp, shape, x.dtype, value)  # (pixel-major when 4-D, as conv wants)
+        y = new_image(self.xp, shape, x.dtype, value)  # (batch-innermost when 4-D, as conv wants)
         src, dst = [slice(None)] * lead, [slice(None)] * lead
         for n, (a, b) in zip(x.shape[lead:], pads):
             src.append(slice(max(-a, 0), n - max(-b, 0)))

@@ -35,11 +35,20 @@ def window_max(xp, x, kernel, stride, padding, dilation, out, with_choice):
     """
     win = sliding_windows(xp, pad2d(xp, x, padding, -float("inf")), kernel, stride, dilation,
                           out)
-    y = win[..., 0, 0].copy(order="K")  # (keeps the input's pixel-major layout)
-    if not with_choice:
-        for i, j in _offsets(kernel)[1:]:
-            xp.maximum(y, win[..., i, j], out=y)
-        return y, None
+    if with_choice:
+        if tuple(kernel) == (2, 2):
+            return _window_max_2x2(xp, win)
+        return _window_max_and_choice(xp, win, kernel)
+    y = win[..., 0, 0].copy(order="K")  # (keeps the input's batch-innermost layout)
+    for i, j in _offsets(kernel)[1:]:
+        xp.maximum(y, win[..., i, j], out=y)
+    return y, None
+
+
+def _window_max_and_choice(xp, win, kernel):
+    """The maxima of the windows ``win`` (…, kH, kW) and the offsets of their first maxima:
+    a running maximum over the offsets, and the choice moved on where a later one is larger."""
+    y = win[..., 0, 0].copy(order="K")
     choice = xp.zeros_like(y, dtype="int8" if kernel[0] * kernel[1] <= 127 else "int32")
     for index, (i, j) in enumerate(_offsets(kernel)[1:], start=1):
         v = win[..., i, j]
@@ -49,6 +58,19 @@ def window_max(xp, x, kernel, stride, padding, dilation, out, with_choice):
         # branch-free maximum does it (a masked copyto is ~50× slower on a random mask)
         xp.maximum(choice, xp.multiply(later_is_larger, index, dtype=choice.dtype), out=choice)
     return y, choice
+
+
+def _window_max_2x2(xp, win):
+    """-- fast path of :func:`window_max` for 2×2 windows (a, b over c, d), as a tournament:
+    the first maximum of each row, b > a and d > c, then of the two rows, max(c, d) >
+    max(a, b), each strict so that ties go to the earlier element; 3 maxima and 6 passes for
+    the choice instead of 3 × 4 passes (tested against :func:`_window_max_and_choice`)."""
+    a, b, c, d = win[..., 0, 0], win[..., 0, 1], win[..., 1, 0], win[..., 1, 1]
+    top, bottom = xp.maximum(a, b), xp.maximum(c, d)
+    choice = xp.add(d > c, 2, dtype="int8")                   # 2 or 3: the bottom row's
+    xp.multiply(bottom > top, choice, out=choice)             # 0 where the top row wins,
+    xp.maximum(choice, xp.greater(b, a).view("int8"), out=choice)  # then its 0 or 1
+    return xp.maximum(top, bottom, out=top), choice
 
 
 class MaxPool2d(Function):

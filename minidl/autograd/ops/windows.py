@@ -53,14 +53,20 @@ def add_windows(target, cols, stride, dilation):
 
 def new_image(xp, shape, dtype, value=0.0):
     """A new array of ``shape`` filled with ``value`` (None: left unset, for a caller that
-    writes every element); an (N, C, H, W) one is stored pixel-major (memory (N, H, W, C),
-    returned as its NCHW view), the layout every conv/pool output has."""
+    writes every element); an (N, C, H, W) one is stored batch-innermost (memory (C, H, W, N),
+    returned as its NCHW view), the layout every conv/pool output has (``ops/conv.py``)."""
     def new(s):
         return xp.empty(s, dtype=dtype) if value is None else xp.full(s, value, dtype=dtype)
     if len(shape) != 4:
         return new(shape)
     n, c, h, w = shape
-    return new((n, h, w, c)).transpose(0, 3, 1, 2)
+    return new((c, h, w, n)).transpose(3, 0, 1, 2)
+
+
+def batch_innermost(xp, x):
+    """x (N, C, H, W) as its memory (C, H, W, N), C-contiguous: a view when x is stored
+    batch-innermost (every conv/pool output is, see :func:`new_image`), else one copy."""
+    return xp.ascontiguousarray(x.transpose(1, 2, 3, 0))
 
 
 def pad2d(xp, x, padding, value=0.0):

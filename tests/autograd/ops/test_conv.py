@@ -122,28 +122,37 @@ def test_conv2d_is_adjoint_of_conv_transpose2d():
 
 
 def test_chunked_forward_equals_one_gemm(monkeypatch):
-    """Without a graph the batch runs in chunks of at most COLUMN_BUDGET bytes of columns."""
+    """The output rows run in chunks of at most CACHE_BUDGET bytes of columns (one row at least)."""
     x, w, b = (mdl.tensor(values(s, i)) for i, s in enumerate(((5, 3, 6, 6), (4, 3, 3, 3), (4,))))
     whole = F.conv2d(x, w, b, padding=1)
-    per_sample = 6 * 6 * 27 * 8
-    monkeypatch.setattr(conv_ops, "COLUMN_BUDGET", 2 * per_sample)  # chunks of 2, 2, 1
-    assert [s.stop - s.start for s in conv_ops._chunks(5, per_sample)] == [2, 2, 1]
+    per_row = (27 + 1) * 6 * 5 * 8  # (K + 1 with the bias's ones row) · OW · N · 8 bytes
+    monkeypatch.setattr(conv_ops, "CACHE_BUDGET", 4 * per_row)  # rows 0–3, then 4–5
+    assert [(s.start, s.stop) for s in conv_ops.row_chunks(6, per_row, conv_ops.CACHE_BUDGET)
+            ] == [(0, 4), (4, 6)]
     np.testing.assert_array_equal(F.conv2d(x, w, b, padding=1).numpy(), whole.numpy())
     xg = mdl.tensor(x.numpy(), requires_grad=True)
     y = F.conv2d(xg, w, b, padding=1)  # only x needs a gradient: chunked too, columns not kept
     assert y.grad_fn.columns is None
     gy = mdl.tensor(values(y.shape, 4))
     (gx,) = mdl.autograd.grad(y, (xg,), gy)  # the transposed conv runs in chunks as well
-    monkeypatch.setattr(conv_ops, "COLUMN_BUDGET", 2**30)
+    wg = mdl.tensor(w.numpy(), requires_grad=True)
+    y = F.conv2d(x, wg, b, padding=1)  # W's gradient wanted: the columns, too big, not kept
+    assert y.grad_fn.columns is None
+    (gw,) = mdl.autograd.grad(y, (wg,), gy)  # rebuilt chunk by chunk, summed over the chunks
+    monkeypatch.setattr(conv_ops, "CACHE_BUDGET", 2**30)
     (gx_whole,) = mdl.autograd.grad(F.conv2d(xg, w, b, padding=1), (xg,), gy)
     np.testing.assert_allclose(gx.numpy(), gx_whole.numpy(), rtol=1e-13, atol=1e-13)
+    y = F.conv2d(x, wg, b, padding=1)
+    assert y.grad_fn.columns is not None  # kept whole now
+    (gw_whole,) = mdl.autograd.grad(y, (wg,), gy)
+    np.testing.assert_allclose(gw.numpy(), gw_whole.numpy(), rtol=1e-13, atol=1e-13)
 
 
 def test_columns_kept_only_for_the_weight_gradient():
     x = mdl.tensor(values((2, 3, 5, 5), 0))
     w = mdl.tensor(values((4, 3, 3, 3), 1), requires_grad=True)
     y = F.conv2d(x, w)
-    assert y.grad_fn.columns.shape == (1, 2 * 3 * 3, 27)
+    assert y.grad_fn.columns.shape == (1, 27, 3 * 3 * 2)  # (G, K, OH·OW·N)
     y.sum().backward()
     assert y.grad_fn.columns is None  # freed with the graph
 

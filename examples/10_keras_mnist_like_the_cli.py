@@ -1,6 +1,6 @@
-"""Lesson 10: ``python -m minidl train --model mlp``'s MNIST MLP, written in the Keras dialect.
+"""Lesson 10: ``python -m minidl train``'s MNIST MLP, written in the Keras dialect.
 
-The same network and recipe as the command line's MLP defaults (the PyTorch dialect):
+The same network and recipe as the command line's defaults (the PyTorch dialect):
 784 → Dense(256, relu) → Dropout(0.1) → Dense(128, relu) → Dropout(0.1) → Dense(10) logits,
 Adam (lr 1e-3) with the learning rate annealed to 0 along a cosine over every step, batch 128,
 10 epochs, 10% of the training images held out for validation, seed 0. What differs is only
@@ -16,7 +16,7 @@ Expected output (full run; timings vary with the machine, the last digits with i
     epoch 10: loss 0.0192  accuracy 0.9949  val_loss 0.0556  val_accuracy 0.9842
     test accuracy 0.9842 (10000 images), 10 epochs in 530 s
 
-(``python -m minidl train --model mlp`` with its defaults: 98.24% test accuracy. Per training step, measured
+(``python -m minidl train`` with its defaults: 98.24% test accuracy. Per training step, measured
 alternately in one process on a busy 2-core machine, this Keras-dialect model took 1.2× the
 time of the same MLP under the Trainer: the same matrix products, plus Keras's per-variable
 optimizer updates and separate activation nodes.)

@@ -1,5 +1,4 @@
-"""``python -m minidl train``: train a CNN (the default) or an MLP on MNIST (or Fashion-MNIST)
-end to end.
+"""``python -m minidl train``: train an MLP on MNIST (or Fashion-MNIST) end to end.
 
 Loads the IDX files (downloading them if needed), holds out a validation split of the training
 set for per-epoch validation, trains with a progress bar, evaluates once on the test set, and
@@ -11,7 +10,7 @@ history, RNG, and plain-data records of the architecture and the preprocessing, 
 also ``filters.png`` and ``feature_maps.png``: all drawn by ``minidl.cli.plots``).
 
 A run never replaces another one unasked: without ``--out``, a new run whose default folder
-(``runs/mnist-cnn``) already holds a run goes to the next free ``runs/mnist-cnn-2``, ``-3``…;
+(``runs/mnist-mlp``) already holds a run goes to the next free ``runs/mnist-mlp-2``, ``-3``…;
 an explicit ``--out`` holding a run is refused unless ``--overwrite`` is given.
 
 ``mpiexec -n N python -m minidl train --distributed`` trains data-parallel on N processes:
@@ -34,7 +33,7 @@ from minidl.training.trainer import NonFiniteLossError
 
 DEFAULTS = {
     "dataset": "mnist",
-    "model": "cnn",
+    "model": "mlp",
     "hidden": "256,128",
     "activation": "relu",
     "dropout": 0.1,
@@ -43,7 +42,7 @@ DEFAULTS = {
     "lr": None,  # the optimizer's own default (LEARNING_RATES)
     "weight_decay": 0.0,
     "schedule": "cosine",
-    "epochs": None,  # the model's own (MODEL_EPOCHS)
+    "epochs": 10,
     "batch_size": 128,
     "val_split": 0.1,
     "limit": None,
@@ -51,14 +50,6 @@ DEFAULTS = {
 }
 # options that may differ from the checkpoint's when resuming
 RESUMABLE = {"epochs"}
-# epochs when --epochs is not given: what each model needs to converge (the CNN reaches 99 %
-# test accuracy in 12, the MLP 98 % in 10)
-MODEL_EPOCHS = {"cnn": 12, "mlp": 10}
-# options only the MLP has
-MLP_OPTIONS = ("hidden", "activation", "dropout", "batchnorm")
-# what a checkpoint written before an option existed was trained with (runs from before
-# --model were MLPs)
-LEGACY_CONFIG = {"model": "mlp"}
 
 # learning rate when --lr is not given
 LEARNING_RATES = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, "adamw": 1e-3,
@@ -91,9 +82,8 @@ ARCHITECTURES = {"mlp": mlp_architecture, "cnn": cnn_architecture}
 
 def add_parser(subparsers):
     p = subparsers.add_parser(
-        "train", help="train a CNN (or an MLP) on MNIST end to end",
-        description="Train a convolutional network (--model cnn, the default) or a multi-layer "
-                    "perceptron (--model mlp) on MNIST (or Fashion-MNIST): per-epoch "
+        "train", help="train an MLP on MNIST end to end",
+        description="Train a multi-layer perceptron on MNIST (or Fashion-MNIST): per-epoch "
                     "loss/accuracy on a held-out validation split, then the test accuracy. "
                     "Writes checkpoint.npz, metrics.json and curves.png to --out.")
     d = DEFAULTS
@@ -103,20 +93,19 @@ def add_parser(subparsers):
                    help="data root holding mnist/ or fashion-mnist/ (default: $MINIDL_DATA, "
                         "else ~/.cache/minidl; missing files are downloaded there)")
     p.add_argument("--model", choices=sorted(ARCHITECTURES), default=None,
-                   help=f"model kind (default {d['model']}): cnn = Keras's MNIST convnet, conv "
-                        "32@3x3 -> pool -> conv 64@3x3 -> pool -> dropout 0.5 -> linear (34,826 "
-                        "parameters); mlp = 784 -> --hidden -> 10 (--hidden, --activation, "
-                        "--dropout and --batchnorm are its options)")
+                   help=f"model kind (default {d['model']}): mlp = 784 -> --hidden -> 10; cnn "
+                        "= Keras's MNIST convnet, conv 32@3x3 -> pool -> conv 64@3x3 -> pool -> "
+                        "dropout 0.5 -> linear (34,826 parameters; --hidden, --activation, "
+                        "--dropout and --batchnorm are the MLP's)")
     p.add_argument("--hidden", default=None,
-                   help=f"--model mlp: hidden layer sizes, comma-separated, '' for none "
+                   help=f"hidden layer sizes, comma-separated, '' for none "
                         f"(default {d['hidden']})")
     p.add_argument("--activation", choices=ACTIVATIONS, default=None,
-                   help=f"--model mlp: hidden activation (default {d['activation']})")
+                   help=f"hidden activation (default {d['activation']})")
     p.add_argument("--dropout", type=float, default=None,
-                   help=f"--model mlp: dropout after each hidden layer (default "
-                        f"{d['dropout']})")
+                   help=f"dropout after each hidden layer (default {d['dropout']})")
     p.add_argument("--batchnorm", action="store_true", default=None,
-                   help="--model mlp: BatchNorm1d after each hidden Linear")
+                   help="BatchNorm1d after each hidden Linear")
     p.add_argument("--optimizer", choices=sorted(LEARNING_RATES), default=None,
                    help=f"optimizer (default {d['optimizer']}; momentum = SGD with momentum "
                         "0.9, nesterov = the same with Nesterov's update)")
@@ -131,9 +120,7 @@ def add_parser(subparsers):
                         "third of the epochs, cosine = cosine annealing to 0 over all steps, "
                         "onecycle = OneCycleLR, exponential = x0.01 over the run, plateau = "
                         "ReduceLROnPlateau on val_loss")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="epochs (default: " + ", ".join(f"{n} for --model {m}" for m, n in
-                                                       MODEL_EPOCHS.items()) + ")")
+    p.add_argument("--epochs", type=int, default=None, help=f"epochs (default {d['epochs']})")
     p.add_argument("--batch-size", type=int, default=None,
                    help=f"batch size (default {d['batch_size']})")
     p.add_argument("--val-split", type=float, default=None,
@@ -145,8 +132,8 @@ def add_parser(subparsers):
     p.add_argument("--device", default=None, help="device: cpu or cuda (default: the default "
                    "device, $MINIDL_DEVICE or cpu)")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="output folder (default: runs/DATASET-MODEL, e.g. runs/mnist-cnn, or "
-                        "the next free runs/mnist-cnn-2, ... when it holds a run; with "
+                   help="output folder (default: runs/DATASET-MODEL, e.g. runs/mnist-mlp, or "
+                        "the next free runs/mnist-mlp-2, ... when it holds a run; with "
                         "--resume, the resumed run's folder)")
     p.add_argument("--overwrite", action="store_true",
                    help="let a new run replace the run already in --out")
@@ -325,7 +312,6 @@ def resolve_config(args, resume_state=None):
         if not isinstance(saved, dict):
             raise ValueError("the checkpoint to resume has no run configuration (it was not "
                              "written by `python -m minidl train`)")
-        saved = {**LEGACY_CONFIG, **saved}
         config.update(saved)
     for key in DEFAULTS:
         value = getattr(args, key, None)
@@ -336,13 +322,6 @@ def resolve_config(args, resume_state=None):
                              f"{saved.get(key)!r}; a resumed run keeps its configuration "
                              "(only --epochs may change)")
         config[key] = value
-    if config["model"] != "mlp":
-        given = [key for key in MLP_OPTIONS if getattr(args, key, None) is not None]
-        if given:
-            raise ValueError(f"--{given[0]} is an option of --model mlp; this run's model is "
-                             f"{config['model']}")
-    if config["epochs"] is None:
-        config["epochs"] = MODEL_EPOCHS[config["model"]]
     if saved is not None and config["epochs"] != saved.get("epochs") \
             and config["schedule"] not in ("none", "plateau"):
         raise ValueError(f"--epochs cannot change when resuming a run with --schedule "

@@ -21,9 +21,7 @@ def data_root():
 
 
 def _train(*options):
-    """`minidl train` on the MLP unless ``options`` name a model (the MLP trains fastest)."""
-    model = [] if "--model" in options else ["--model", "mlp"]
-    return main(["train", "--no-progress", *model, *options])
+    return main(["train", "--no-progress", *options])
 
 
 def test_train_writes_metrics_checkpoint_and_curves(tmp_path, data_root, capsys):
@@ -77,32 +75,6 @@ def test_resumed_schedules_keep_their_length():
         resolve_config(args, saved)
     saved["config"]["schedule"] = "none"
     assert resolve_config(args, saved)["epochs"] == 6
-
-
-def test_the_default_model_is_the_cnn_each_model_with_its_epochs(capsys):
-    import argparse
-
-    from minidl.cli.train import DEFAULTS, resolve_config
-
-    def config(saved=None, **given):
-        args = argparse.Namespace(**{key: None for key in DEFAULTS})
-        vars(args).update(given)
-        return resolve_config(args, saved)
-
-    assert (config()["model"], config()["epochs"]) == ("cnn", 12)
-    assert (config(model="mlp")["model"], config(model="mlp")["epochs"]) == ("mlp", 10)
-    assert config(epochs=3)["epochs"] == 3
-    with pytest.raises(ValueError, match="--hidden is an option of --model mlp; this run's "
-                                         "model is cnn"):
-        config(hidden="64")
-    assert config(model="mlp", hidden="64")["hidden"] == "64"
-    # a checkpoint from before --model existed holds an MLP's configuration without "model"
-    legacy = {key: value for key, value in DEFAULTS.items() if key != "model"}
-    legacy.update(epochs=10, schedule="none")
-    assert config({"config": legacy})["model"] == "mlp"
-    assert config({"config": legacy}, hidden=DEFAULTS["hidden"])["model"] == "mlp"
-    assert _train("--hidden", "32", "--model", "cnn", "--out", "unused") == 2
-    assert "--hidden is an option of --model mlp" in capsys.readouterr().err
 
 
 def test_missing_data_without_network_fails_fast_with_how_to(tmp_path, monkeypatch, capsys):

@@ -45,8 +45,7 @@ def test_cli_train_distributed_writes_once_and_resumes(tmp_path):
         mnist.load("test")
     except DataUnavailableError:
         pytest.skip("MNIST is not available offline ($MINIDL_DATA)")
-    options = ["--model", "mlp", "--limit", "600", "--hidden", "16", "--schedule", "none",
-               "--no-progress"]
+    options = ["--limit", "600", "--hidden", "16", "--schedule", "none", "--no-progress"]
     done, _ = launch(None, None, "train", "--distributed", "--epochs", "1", "--out", tmp_path,
                      *options, module="minidl")
     assert done.stdout.count("minidl train") == 1 and done.stdout.count("test accuracy") == 1

@@ -135,8 +135,10 @@ def test_new_runs_never_overwrite_and_a_resumed_run_stays_in_its_folder(tmp_path
     assert mdl.load(tmp_path / "runs" / "mnist-mlp-2" / "checkpoint.npz")["epoch"] == 2
     assert (tmp_path / "runs" / "mnist-mlp" / "checkpoint.npz").read_bytes() == first
     assert not (tmp_path / "runs" / "mnist-mlp-3").exists()
-    assert main(quick + ["--epochs", "1", "--out", "runs/mnist-mlp", "--overwrite"]) == 0
+    assert main(quick + ["--epochs", "1", "--seed", "2", "--out", "runs/mnist-mlp",
+                         "--overwrite"]) == 0  # (another seed: the same one rewrites equal bytes)
     assert (tmp_path / "runs" / "mnist-mlp" / "checkpoint.npz").read_bytes() != first
+    assert mdl.load(tmp_path / "runs" / "mnist-mlp" / "checkpoint.npz")["config"]["seed"] == 2
 
 
 # -- item 10: small misleads -------------------------------------------------------------------

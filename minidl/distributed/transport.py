@@ -122,6 +122,19 @@ class SharedArray:
                 copies[r][lo:hi] = total
         self._barrier(what)  # every stretch is summed into every copy
 
+    def all_gather_parts(self, array, bounds, what="all_gather"):
+        """Give every rank all of the 1-D host ``array`` (at most this shared array's size):
+        rank r contributes ``array[bounds[r]:bounds[r + 1]]``, the rest is overwritten with the
+        other ranks' stretches (a collective; ``start_all_gather_parts`` through shared
+        memory: each stretch is copied once into the publisher's copy and once out)."""
+        rank = self.world.rank
+        self.array[bounds[rank]:bounds[rank + 1]] = array[bounds[rank]:bounds[rank + 1]]
+        self._barrier(what)  # every rank has published its stretch
+        for r, copy in enumerate(self.copies):
+            if r != rank:
+                array[bounds[r]:bounds[r + 1]] = copy[bounds[r]:bounds[r + 1]]
+        self._barrier(what)  # every rank has read them before any copy is written again
+
     def _barrier(self, what):
         self.window.Sync()
         wait(self.world.comm.Ibarrier(), what)

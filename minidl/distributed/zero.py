@@ -62,6 +62,7 @@ class ZeroRedundancyOptimizer(Optimizer):
         self.optim = optimizer_class(params, **defaults)
         self.world = init()
         self._consolidated = True  # the state is whole until a sharded step
+        self._shared = {}  # (dtype, size) -> transport.SharedArray the host parts go through
 
     # The wrapped optimizer's groups, state and step count are this optimizer's.
     @property
@@ -141,6 +142,16 @@ class ZeroRedundancyOptimizer(Optimizer):
         return (f"ZeroRedundancyOptimizer({type(self.optim).__name__}, "
                 f"world_size={self.world.size})")
 
+    def _shared_array(self, array):
+        """A shared array of the host ``array``'s dtype and size, made on first use (a
+        collective: every rank gathers the same groups in the same order), or None when the
+        ranks do not share one machine."""
+        key = (array.dtype, array.size)
+        if key not in self._shared:
+            self._shared[key] = transport.SharedArray.allocate(self.world, array.size,
+                                                               array.dtype)
+        return self._shared[key]
+
     def _gather(self, flat, names):
         """Every rank's part of each named flat array (``'theta'`` or a state entry), gathered
         in place on every rank."""
@@ -148,11 +159,16 @@ class ZeroRedundancyOptimizer(Optimizer):
         bounds = [flat.part_bounds(r, size)[0] for r in range(size)] + [flat.theta.size]
         backend = flat.params[0].backend
         arrays = [flat.theta if name == "theta" else flat.state[name] for name in names]
-        pending = [transport.start_all_gather_parts(self.world, array, bounds, backend,
-                                                    "ZeroRedundancyOptimizer all_gather")
-                   for array in arrays]
-        for started in pending:
-            started.wait()
+        what = "ZeroRedundancyOptimizer all_gather"
+        shared = [self._shared_array(a) for a in arrays] if backend.name == "cpu" else [None]
+        if None not in shared:  # the ranks share this machine: through shared memory
+            for array, through in zip(arrays, shared):
+                through.all_gather_parts(array, bounds, what)
+        else:
+            pending = [transport.start_all_gather_parts(self.world, array, bounds, backend, what)
+                       for array in arrays]
+            for started in pending:
+                started.wait()
         if "theta" in names:
             for p in flat.params:
                 p.bump_version()

@@ -5,10 +5,11 @@ import pytest
 from tests.distributed.helpers import launch
 
 
-@pytest.fixture(scope="module")
-def ranks(tmp_path_factory):
+@pytest.fixture(scope="module", params=["1", "0"], ids=["shared-memory", "mpi"])
+def ranks(request, tmp_path_factory):
+    # the parts gathered through shared memory (the ranks share this machine), and by MPI
     out = tmp_path_factory.mktemp("zero")
-    launch("zero_equivalence", out)
+    launch("zero_equivalence", out, env={"MINIDL_DIST_SHARED_MEMORY": request.param})
     return [dict(np.load(out / f"zero-{r}.npz")) for r in range(2)]
 
 
@@ -80,3 +81,10 @@ def test_in_one_process_it_is_the_plain_optimizer():
     assert np.array_equal(results[0][0], results[1][0])
     assert results[0][1]["iterations"] == results[1][1]["iterations"] == 3
     assert opt.param_groups[0]["lr"] == 0.1 * 0.5 ** 3
+
+
+def test_parts_go_through_shared_memory_unless_switched_off(ranks, request):
+    expected = request.node.callspec.id.endswith("shared-memory")
+    for rank in ranks:
+        for key in (k for k in rank if k.endswith("-shared-memory")):
+            assert rank[key].tolist() == [expected], key  # θ's one (dtype, size)

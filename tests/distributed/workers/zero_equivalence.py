@@ -56,6 +56,8 @@ for kind, build in (("mlp", mlp), ("cnn", cnn)):
         sharded = dist.DistributedDataParallel(build())
         zero = dist.ZeroRedundancyOptimizer(sharded.parameters(), cls, **options)
         train(sharded, zero, kind)
+        results[f"{kind}-{name}-shared-memory"] = np.array(
+            [shared is not None for shared in zero._shared.values()])
         try:
             zero.state_dict()
             results[f"{kind}-{name}-unconsolidated-raises"] = np.array(False)

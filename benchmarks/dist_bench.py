@@ -5,11 +5,18 @@
 W1 is benchmarks/README.md's workload (MLP 784-256-128-10, ReLU, softmax cross-entropy,
 Adam(lr=1e-3), synthetic MNIST-shaped data, 60,000 samples) at a **global** batch of 128:
 one process takes batches of 128; two ranks of ``DistributedDataParallel`` take 64 each
-(``DistributedSampler``), so both make the same 469 optimizer steps per epoch. The two
-contenders run alternately, ``--repeats`` times each, one warm-up epoch and ``--epochs``
-timed epochs per run; reported are the median epoch times, the speed-up, and the time each
-rank spends waiting in collectives (the gradient all-reduce, including waiting for the
-slower rank).
+(``DistributedSampler``), so both make the same 469 optimizer steps per epoch; a third
+contender splits the Adam step over the ranks (``ZeroRedundancyOptimizer``), and the
+hand-written NumPy MLP of ``numpy_reference.py`` runs the same two ways (one process at 128;
+2 ranks at 64 with one ``Allreduce`` of its flat gradient per step): the floor of any NumPy
+framework here. The contenders run alternately, ``--repeats`` times each, one warm-up epoch
+and ``--epochs`` timed epochs per run; reported are the median epoch times, the speed-up,
+and the time each rank spends waiting in collectives (the gradient all-reduce, including
+waiting for the slower rank).
+
+What two processes can get out of the machine at all is measured beside: a GEMM, a
+memory-bound stream and the NumPy W1 step at batch 64, in one process alone and in two at
+once with no communication.
 
 It also measures the all-reduce bandwidth between the two ranks here and the single-process
 step time at the per-rank batches 128/p, which the report combines with the ring
@@ -225,19 +232,28 @@ def ceiling_worker(args):
 
 
 def bandwidth_worker(args):
-    """Seconds per in-place Allreduce (blocking, as the reduction's wait sees it) by size."""
+    """Seconds per in-place sum over the ranks by size: MPI's blocking Allreduce, and the
+    shared-memory sum DDP uses on one machine (``transport.SharedArray.all_reduce``)."""
     import numpy as np
     from mpi4py import MPI
+
+    from minidl import distributed as dist
+    from minidl.distributed.transport import SharedArray
     comm = MPI.COMM_WORLD
-    out = {}
+    out = {"mpi": {}, "shared": {}}
     for n_bytes in (W4_PARAMS * 4, W1_PARAMS * 4, 4 * 2 ** 20, 16 * 2 ** 20):
         buf = np.ones(n_bytes // 4, dtype=np.float32)
+        shared = SharedArray.allocate(dist.init(), buf.size, np.float32)
         reps = max(5, min(200, int(2e8 // n_bytes)))
-        comm.Barrier()
-        start = time.perf_counter()
-        for _ in range(reps):
-            comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
-        out[n_bytes] = (time.perf_counter() - start) / reps
+        for kind in ("mpi", "shared"):
+            comm.Barrier()
+            start = time.perf_counter()
+            for _ in range(reps):
+                if kind == "mpi":
+                    comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
+                else:
+                    shared.all_reduce(0, buf.size)
+            out[kind][n_bytes] = (time.perf_counter() - start) / reps
     if comm.rank == 0:
         with open(args.json_out, "w") as f:
             json.dump(out, f)
@@ -466,14 +482,21 @@ def main():
         "optimizer step replicated: the GEMMs at 64 rows are less efficient than at 128, and "
         "the optimizer step and the per-step Python work do not shrink with the batch.",
         "",
-        "## All-reduce here (2 ranks, shared memory, MPICH)",
+        "## Summing over the 2 ranks here",
         "",
-        "| bytes | seconds per Allreduce | algorithm bandwidth (bytes / s) |",
-        "|---:|---:|---:|",
+        "MPICH's `Allreduce` (its shared-memory transport) and the shared-memory window sum "
+        "that DDP uses when the ranks share a machine (`transport.SharedArray`: two barriers, "
+        "each rank adds its half of both copies and writes it into both); buffers hot in "
+        "cache, so both are lower bounds of what a step sees.",
+        "",
+        "| bytes | MPI Allreduce | bandwidth | shared-memory sum | bandwidth |",
+        "|---:|---:|---:|---:|---:|",
     ]
-    for n_bytes, seconds in sorted(band.items(), key=lambda kv: int(kv[0])):
+    for n_bytes, seconds in sorted(band["mpi"].items(), key=lambda kv: int(kv[0])):
+        shared = band["shared"][n_bytes]
         lines.append(f"| {int(n_bytes):,} | {seconds * 1e6:.0f} µs | "
-                     f"{int(n_bytes) / seconds / 1e9:.2f} GB/s |")
+                     f"{int(n_bytes) / seconds / 1e9:.2f} GB/s | {shared * 1e6:.0f} µs | "
+                     f"{int(n_bytes) / shared / 1e9:.2f} GB/s |")
     lines += [
         "",
         f"## Estimate for 8 and 64 ranks over {NETWORK_GBIT:g} Gb/s",

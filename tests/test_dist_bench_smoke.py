@@ -37,3 +37,10 @@ def test_numpy_contender_matches_minidl(dist_bench, ranks):
 def test_ceiling_worker_times_each_rank(dist_bench):
     times = dist_bench._run(2, "ceiling", ["--kernel", "gemm", "--reps", "20"], timeout=300)
     assert len(times) == 2 and all(t > 0 for t in times)
+
+
+def test_bandwidth_worker_times_mpi_and_shared_memory(dist_bench):
+    seconds = dist_bench._run(2, "bandwidth", [], timeout=300)
+    assert sorted(seconds) == ["mpi", "shared"]
+    assert seconds["mpi"].keys() == seconds["shared"].keys() and len(seconds["mpi"]) == 4
+    assert all(t > 0 for kind in seconds.values() for t in kind.values())

@@ -13,11 +13,10 @@ stretches, one per rank:
 For an elementwise algorithm (SGD, Adam, RMSprop, ...) the new value of an element depends
 only on that element's θ, g and state, so the gathered θ is bit for bit the θ of a whole
 update, on every rank. The gather moves as many bytes as the gradient all-reduce did once more
-(an all-reduce is a reduce-scatter plus an all-gather). When the ranks share one machine the parts go through a
-shared-memory window (``transport.SharedArray``): each rank copies its part in once, and
-the others' parts out once. PyTorch's class of this name hands
-whole parameters to ranks instead; cutting the flat buffers gives equal parts (and the same
-numbers).
+(an all-reduce is a reduce-scatter plus an all-gather); when the ranks share one machine it
+goes through a shared-memory window (``transport.SharedArray``): each rank copies its part
+in once and the others' parts out once. PyTorch's class of this name hands whole parameters
+to ranks instead; cutting the flat buffers gives equal parts (and the same numbers).
 
 Each rank keeps only its part of the state (``exp_avg``, ...) up to date.
 :meth:`~ZeroRedundancyOptimizer.consolidate_state_dict` (a collective: every rank calls it)

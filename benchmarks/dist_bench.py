@@ -420,6 +420,9 @@ def main():
         wall, cpu, waits, every = _two_ranks(runs, args.epochs)
         rows[key] = (label, wall, every, cpu, waits)
     wall = {key: row[1] for key, row in rows.items()}
+    # the fastest epoch: other tenants only ever slow an epoch down, and a 2-rank epoch waits
+    # for whichever rank they slow, so on a shared machine the best is the cleanest figure
+    best = {key: min(row[2]) for key, row in rows.items()}
     cpu = {key: row[3] for key, row in rows.items()}
     lines = [
         "# Data-parallel benchmark: W1 at a global batch of 128",
@@ -429,20 +432,23 @@ def main():
         f"Machine: {os.cpu_count()} CPUs, one BLAS thread per process; {args.samples} samples, "
         f"{single[0]['steps']} steps per epoch; total {time.perf_counter() - started:.0f} s.",
         "",
-        "| contender | median s/epoch | all epochs | CPU s/epoch outside waits (busier rank) | "
-        "time in collectives / epoch |",
-        "|---|---:|---|---:|---:|",
+        "| contender | median s/epoch | best | all epochs | CPU s/epoch outside waits (busier "
+        "rank) | time in collectives / epoch |",
+        "|---|---:|---:|---|---:|---:|",
     ]
     for label, seconds, every, work, waits in rows.values():
         spent = "—" if waits is None else f"{waits:.3f} s ({100 * waits / seconds:.0f} %)"
-        lines.append(f"| {label} | {seconds:.3f} | {every} | {work:.3f} | {spent} |")
+        lines.append(f"| {label} | {seconds:.3f} | {min(every):.3f} | {every} | {work:.3f} | "
+                     f"{spent} |")
     lines += [
         "",
         f"**Speed-up with 2 ranks: {wall['minidl-1'] / wall['ddp']:.2f}× (DDP + Adam), "
         f"{wall['minidl-1'] / wall['zero']:.2f}× (DDP + ZeroRedundancyOptimizer) in wall time; "
         f"{cpu['minidl-1'] / cpu['ddp']:.2f}× and {cpu['minidl-1'] / cpu['zero']:.2f}× in CPU "
         f"time; the hand-written NumPy loop: {wall['numpy-1'] / wall['numpy-2']:.2f}× wall, "
-        f"{cpu['numpy-1'] / cpu['numpy-2']:.2f}× CPU** (target "
+        f"{cpu['numpy-1'] / cpu['numpy-2']:.2f}× CPU; best epochs: "
+        f"{best['minidl-1'] / best['ddp']:.2f}×, {best['minidl-1'] / best['zero']:.2f}×, NumPy "
+        f"{best['numpy-1'] / best['numpy-2']:.2f}×** (target "
         f"≥ 1.6×; load average {os.getloadavg()[0]:.1f} at the end). Losses per epoch: "
         f"1 process {[round(v, 4) for v in single[0]['loss']]}, 2 ranks "
         f"{[round(v, 4) for v in double[0][0]['loss']]}, 2 ranks with ZeRO "

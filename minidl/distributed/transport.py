@@ -107,10 +107,10 @@ class SharedArray:
 
     def all_reduce(self, start, stop, what="all_reduce"):
         """``array[start:stop] ← Σ_r copy_r[start:stop]`` on every rank (a collective)."""
-        rank, size = self.world.rank, self.world.size
-        lo = start + (stop - start) * rank // size
-        hi = start + (stop - start) * (rank + 1) // size
         import numpy as np
+        rank, size = self.world.rank, self.world.size
+        lo = start + (stop - start) * rank // size       # this rank's stretch to sum
+        hi = start + (stop - start) * (rank + 1) // size
         copies = self.copies
         self._barrier(what)  # every rank has written its copy
         total = self.array[lo:hi]
@@ -125,8 +125,8 @@ class SharedArray:
     def all_gather_parts(self, array, bounds, what="all_gather"):
         """Give every rank all of the 1-D host ``array`` (at most this shared array's size):
         rank r contributes ``array[bounds[r]:bounds[r + 1]]``, the rest is overwritten with the
-        other ranks' stretches (a collective; ``start_all_gather_parts`` through shared
-        memory: each stretch is copied once into the publisher's copy and once out)."""
+        other ranks' stretches (a collective: ``start_all_gather_parts`` through shared
+        memory, each stretch copied once into its rank's copy and once out of it)."""
         rank = self.world.rank
         self.array[bounds[rank]:bounds[rank + 1]] = array[bounds[rank]:bounds[rank + 1]]
         self._barrier(what)  # every rank has published its stretch

@@ -147,6 +147,12 @@ def start_shared_all_reduce(shared, start, stop, what="all_reduce"):
     return Pending(None, what, lambda: shared.all_reduce(start, stop, what))
 
 
+def start_shared_all_gather_parts(shared, array, bounds, what="all_gather"):
+    """``start_all_gather_parts`` through ``shared`` (see :meth:`SharedArray.all_gather_parts`);
+    the work is done by ``wait()``."""
+    return Pending(None, what, lambda: shared.all_gather_parts(array, bounds, what))
+
+
 def start_broadcast(world, array, backend, src, what="broadcast"):
     """Start overwriting ``array`` on every rank with rank ``src``'s."""
     if world.size == 1:

@@ -163,13 +163,13 @@ class ZeroRedundancyOptimizer(Optimizer):
         what = "ZeroRedundancyOptimizer all_gather"
         shared = [self._shared_array(a) for a in arrays] if backend.name == "cpu" else [None]
         if None not in shared:  # the ranks share this machine: through shared memory
-            for array, through in zip(arrays, shared):
-                through.all_gather_parts(array, bounds, what)
+            pending = [transport.start_shared_all_gather_parts(through, array, bounds, what)
+                       for array, through in zip(arrays, shared)]
         else:
             pending = [transport.start_all_gather_parts(self.world, array, bounds, backend, what)
                        for array in arrays]
-            for started in pending:
-                started.wait()
+        for started in pending:
+            started.wait()
         if "theta" in names:
             for p in flat.params:
                 p.bump_version()

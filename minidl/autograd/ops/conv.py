@@ -137,6 +137,9 @@ class Conv2d(Function):
                 xp.matmul(wb, cols, out=y[:, :, rows].reshape(cols.shape[0], -1, cols.shape[2]))
             if keep_columns and len(chunks) == 1:
                 self.columns = buffer  # (with the ones row when folded)
+        # the weight gradient rebuilds the columns from x̃: keep it (x's own memory, unless x
+        # needed padding or another layout) instead of padding and copying x again
+        self.padded = xm if keep_columns and self.columns is None else None
         if bias is not None and not self.fold:
             y += bias.reshape(groups, o // groups, 1, 1, 1)  # once, on the GEMM's fresh result
         return _image(y, n)
@@ -151,7 +154,7 @@ class Conv2d(Function):
         if need_w and need_b and self.fold and not grad_mode.state.enabled:
             # -- fast path: gW and gb from one product g @ [cols; 1]ᵀ (class docstring)
             gw, gb = weight_gradient(self.xp, x.data, gy.data, weight.shape[2:],
-                                     columns=self.columns, with_bias=True,
+                                     columns=self.columns, padded=self.padded, with_bias=True,
                                      out=(self.grad_buffer(1, gy.data),
                                           self.grad_buffer(2, gy.data)), **self.geometry)
             return gx, constant(gw, gy), constant(gb, gy)
@@ -160,14 +163,14 @@ class Conv2d(Function):
             if columns is not None and self.fold:
                 columns = columns[:, :-1]  # (the ones row is the bias's)
             gw = Conv2dWeight.apply(x, gy, kernel=weight.shape[2:], columns=columns,
-                                    **self.geometry)
+                                    padded=self.padded, **self.geometry)
         if need_b:
             gb = gy.sum(axis=(0, 2, 3))
         return gx, gw, gb
 
     def release(self):
         super().release()
-        self.columns = None
+        self.columns = self.padded = None
 
 
 class ConvTranspose2d(Function):
@@ -211,10 +214,11 @@ class Conv2dWeight(Function):
     """y = conv2d_weight(x, g) = Σ_p g[o, p] · cols[k, p], shaped as W;
     gx = conv_transpose2d(g, gy),  gg = conv2d(x, gy)"""
     def forward(self, x, g, kernel=None, stride=None, padding=None, dilation=None, groups=1,
-                columns=None):
+                columns=None, padded=None):
         self.save_inputs(0, 1)
         self.geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        return weight_gradient(self.xp, x, g, kernel, columns=columns, **self.geometry)
+        return weight_gradient(self.xp, x, g, kernel, columns=columns, padded=padded,
+                               **self.geometry)
 
     def backward(self, gy):
         x, g = self.saved_tensors
@@ -227,12 +231,13 @@ class Conv2dWeight(Function):
 
 
 def weight_gradient(xp, x, g, kernel, stride, padding, dilation, groups, columns=None,
-                    with_bias=False, out=(None, None)):
+                    padded=None, with_bias=False, out=(None, None)):
     """conv2d_weight(x, g) on arrays (shaped as W), and with ``with_bias`` also Σ g per output
     channel, the bias gradient, from the same product ``g @ [cols; 1]ᵀ``.
 
     ``columns``: the forward's kept columns (with their ones row when ``with_bias``), else
-    they are rebuilt a few output rows at a time. ``out``: arrays the weight (and bias)
+    they are rebuilt a few output rows at a time, from ``padded`` (the forward's x̃ as memory
+    (C, H̃, W̃, N)) when given, else from x padded afresh. ``out``: arrays the weight (and bias)
     gradient are written into (a leaf's gradient buffer, see ``autograd/grad_buffer.py``), or
     None.
     """
@@ -244,7 +249,7 @@ def weight_gradient(xp, x, g, kernel, stride, padding, dilation, groups, columns
     if columns is not None:  # kept by the forward
         gw = g3 @ columns.transpose(0, 2, 1)                      # (G, O/G, K(+1))
     else:  # Σ over cache-sized chunks of output rows, each chunk's columns built afresh
-        xm = batch_innermost(xp, pad2d(xp, x, padding))
+        xm = batch_innermost(xp, pad2d(xp, x, padding)) if padded is None else padded
         chunks = row_chunks(oh, groups * width * ow * n * x.dtype.itemsize, CACHE_BUDGET)
         if not (chunks and n):  # an empty batch or image
             gw = xp.zeros((groups, o // groups, width), dtype=g.dtype)
